@@ -1,0 +1,44 @@
+# neurohybrid: two commands, `make demo` and `make test`, each bootstrapping what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+DURATION ?= 60
+QUICK ?= 0
+SOAK ?= 0
+PYTEST_ARGS ?=
+ROS_ENV := source $(VENV)/bin/activate && source install/setup.bash
+
+.PHONY: all venv build test demo bench clean
+
+all: build
+
+venv: $(VENV)/.bootstrapped
+
+# Pinned wheels (ROS 2 Kilted, numpy, ...) and the CMake repair of the wheels, idempotent.
+$(VENV)/.bootstrapped: requirements.txt tools/fix_ros_cmake.py
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/python tools/fix_ros_cmake.py $(VENV)
+	touch $@
+
+# colcon build of the one package (messages + Python + executables) into install/.
+build: venv
+	mkdir -p log && source $(VENV)/bin/activate && \
+	AMENT_PREFIX_PATH=$$VIRTUAL_ENV CMAKE_PREFIX_PATH=$$VIRTUAL_ENV \
+	colcon --log-base log build --paths . --symlink-install \
+		--cmake-args -DPython3_EXECUTABLE=$$VIRTUAL_ENV/bin/python -DBUILD_TESTING=OFF \
+		> log/colcon-build.txt 2>&1 || { tail -40 log/colcon-build.txt; exit 1; }
+	@echo "build: install/ ready (colcon log: log/colcon-build.txt)"
+
+test: build
+	$(ROS_ENV) && pytest $(PYTEST_ARGS)
+
+demo: build
+	$(ROS_ENV) && neurohybrid demo --duration $(DURATION)
+
+bench: build
+	$(ROS_ENV) && python bench/run.py --quick $(QUICK) --soak $(SOAK)
+
+clean:
+	rm -rf $(VENV) build install log results .pytest_cache

@@ -1,0 +1,142 @@
+"""What every neurohybrid node shares: QoS, stamping, counters, the main() runner."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+)
+
+from neurohybrid.msg import Refusal
+
+
+def stream_qos(depth: int = 100, reliable: bool = True) -> QoSProfile:
+    """Spike streams: reliable with bounded depth (loss visible via seq) or best effort."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.VOLATILE,
+    )
+
+
+def state_qos() -> QoSProfile:
+    """State and configuration: reliable + transient-local, so late joiners get the latest."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=1,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
+
+
+def event_qos(depth: int = 1000) -> QoSProfile:
+    """Sparse but precious events (refusals, plasticity): reliable, kept for late joiners."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
+
+
+def stamp_now(node: Node, header: object, frame_id: str) -> None:
+    """Stamp ``header`` with the node's ROS time and set its frame."""
+    header.stamp = node.get_clock().now().to_msg()
+    header.frame_id = frame_id
+
+
+def stamp_ns(header: object) -> int:
+    """A header stamp as integer nanoseconds."""
+    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+class RefusalReporter:
+    """Logs, counts and publishes refusals (stimulation, programming, malformed input)."""
+
+    def __init__(self, node: Node, frame_id: str, topic: str = "refusals") -> None:
+        self._node = node
+        self._frame_id = frame_id
+        self._pub = node.create_publisher(Refusal, topic, event_qos())
+        self.totals: dict[int, int] = {}
+
+    def report(self, category: int, reason: str, count: int = 1) -> None:
+        """Count ``count`` refused items of ``category`` and tell the world why."""
+        self.totals[category] = self.totals.get(category, 0) + count
+        self._node.get_logger().warning(f"refused {count}: {reason}")
+        msg = Refusal(category=category, reason=reason, count=count, total=self.totals[category])
+        stamp_now(self._node, msg.header, self._frame_id)
+        self._pub.publish(msg)
+
+    def destroy(self) -> None:
+        self._node.destroy_publisher(self._pub)
+
+
+class Pacer:
+    """Paces a simulated device to the wall clock: how far to advance on each timer tick.
+
+    A tick advances by the wall time elapsed since the device's last advance, capped at
+    ``max_step_s`` so a stall is caught up gradually; ``lag_s`` says how far behind it is.
+    """
+
+    def __init__(self, max_step_s: float) -> None:
+        self.max_step_s = max_step_s
+        self._start = time.monotonic()
+        self._advanced_s = 0.0
+
+    def step_s(self) -> float:
+        due = time.monotonic() - self._start - self._advanced_s
+        step = min(max(due, 0.0), self.max_step_s)
+        self._advanced_s += step
+        return step
+
+    @property
+    def lag_s(self) -> float:
+        return time.monotonic() - self._start - self._advanced_s
+
+
+def autostart(node: LifecycleNode) -> None:
+    """Configure and activate ``node`` (used when its ``autostart`` parameter is true)."""
+    if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+        raise RuntimeError(f"{node.get_name()}: configure failed (see log)")
+    if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
+        raise RuntimeError(f"{node.get_name()}: activate failed (see log)")
+
+
+def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
+    """Init rclpy, build the node, spin until Ctrl-C or shutdown, clean up; exit code."""
+    rclpy.init(args=args)
+    node = None
+    code = 0
+    try:
+        node = make_node()
+        if isinstance(node, LifecycleNode) and node.get_parameter("autostart").value:
+            autostart(node)
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception as exc:  # a node that cannot start says why and exits non-zero
+        if node is not None:
+            node.get_logger().fatal(str(exc))
+        else:
+            print(f"fatal: {exc}", flush=True)
+        code = 1
+    finally:
+        if node is not None:
+            shutdown = getattr(node, "shutdown_device", None)
+            if shutdown is not None:
+                shutdown()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return code

@@ -1,0 +1,1 @@
+"""Public test helpers: mock batches and messages, and graph fixtures' building blocks."""
