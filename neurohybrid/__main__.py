@@ -1,0 +1,7 @@
+"""``python -m neurohybrid`` is the ``neurohybrid`` command."""
+
+import sys
+
+from neurohybrid.cli import main
+
+sys.exit(main())

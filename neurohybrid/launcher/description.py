@@ -1,0 +1,289 @@
+"""Parses a ROS 2 YAML launch file into the processes to start (the YAML frontend subset we use)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from neurohybrid.errors import NeurohybridError
+from neurohybrid.launcher.substitutions import SubstitutionError, substitute
+
+
+class LaunchError(NeurohybridError):
+    """A launch file is invalid; the message names the file and the tag."""
+
+
+@dataclass
+class NodeSpec:
+    """One node process to start."""
+
+    package: str
+    executable: str
+    name: str | None = None
+    namespace: str = "/"
+    params: list[tuple[str, Any]] = field(default_factory=list)
+    param_files: list[str] = field(default_factory=list)
+    remaps: list[tuple[str, str]] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    respawn: bool = False
+    respawn_delay_s: float = 1.0
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        ns = self.namespace.rstrip("/")
+        return f"{ns}/{self.name or self.executable}"
+
+
+@dataclass
+class _Scope:
+    variables: dict[str, str]
+    namespace: str
+    env: dict[str, str]
+
+
+ACTIONS = ("arg", "let", "node", "include", "group", "set_env", "set-env",
+           "push_ros_namespace", "push-ros-namespace")
+NODE_KEYS = {"pkg", "exec", "name", "namespace", "param", "remap", "respawn", "respawn_delay",
+             "args", "output", "env", "ros_args", "launch-prefix", "exec_name"}
+
+
+def load_launch_file(path: str | Path, arguments: dict[str, str] | None = None) -> list[NodeSpec]:
+    """The node processes ``path`` describes, with ``arguments`` (``name:=value``) applied."""
+    path = Path(path)
+    scope = _Scope(variables={}, namespace="/", env={})
+    nodes: list[NodeSpec] = []
+    _load(path, dict(arguments or {}), scope, nodes, stack=())
+    return nodes
+
+
+def _load(path: Path, arguments: dict[str, str], scope: _Scope, nodes: list[NodeSpec],
+          stack: tuple[Path, ...]) -> None:
+    if path.resolve() in stack:
+        raise LaunchError(f"{path}: include cycle")
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise LaunchError(f"{path}: launch file not found") from None
+    except yaml.YAMLError as exc:
+        raise LaunchError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(doc, dict) or set(doc) != {"launch"} or not isinstance(doc["launch"], list):
+        raise LaunchError(f"{path}: top level must be a single 'launch:' list")
+    file_scope = _Scope(variables={}, namespace=scope.namespace, env=dict(scope.env))
+    ctx = _Context(path, arguments, nodes, stack + (path.resolve(),))
+    ctx.actions(doc["launch"], file_scope)
+    unused = set(arguments) - ctx.declared
+    if unused and not stack:
+        raise LaunchError(f"{path}: arguments not declared by the file: {', '.join(sorted(unused))}")
+
+
+class _Context:
+    def __init__(self, path: Path, arguments: dict[str, str], nodes: list[NodeSpec],
+                 stack: tuple[Path, ...]) -> None:
+        self.path = path
+        self.arguments = arguments
+        self.nodes = nodes
+        self.stack = stack
+        self.declared: set[str] = set()
+
+    def error(self, tag: str, reason: str) -> LaunchError:
+        return LaunchError(f"{self.path}: <{tag}>: {reason}")
+
+    def sub(self, value: Any, scope: _Scope, tag: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return substitute(value, scope.variables, str(self.path.parent))
+        except SubstitutionError as exc:
+            raise self.error(tag, str(exc)) from None
+
+    def actions(self, items: list, scope: _Scope) -> None:
+        for item in items:
+            if not isinstance(item, dict) or len(item) != 1:
+                raise self.error("launch", f"each action must be a one-key mapping, got {item!r}")
+            (tag, body), = item.items()
+            if tag not in ACTIONS:
+                raise self.error(tag, f"unknown tag; supported: {', '.join(ACTIONS)}")
+            getattr(self, "_" + tag.replace("-", "_"))(body, scope)
+
+    def _attrs(self, tag: str, body: Any, required: tuple[str, ...], allowed: set[str]) -> dict:
+        if not isinstance(body, dict):
+            raise self.error(tag, f"expected a mapping, got {body!r}")
+        unknown = set(body) - allowed
+        if unknown:
+            raise self.error(tag, f"unknown attribute(s) {', '.join(sorted(unknown))}")
+        missing = [k for k in required if k not in body]
+        if missing:
+            raise self.error(tag, f"missing attribute(s) {', '.join(missing)}")
+        return body
+
+    def _arg(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("arg", body, ("name",), {"name", "default", "description", "choices"})
+        name = a["name"]
+        self.declared.add(name)
+        if name in self.arguments:
+            value = str(self.arguments[name])
+        elif "default" in a:
+            value = str(self.sub(a["default"], scope, "arg"))
+        else:
+            raise self.error("arg", f"argument {name!r} has no default and was not given ({name}:=VALUE)")
+        choices = a.get("choices")
+        if choices and value not in [str(c.get("value", c)) if isinstance(c, dict) else str(c) for c in choices]:
+            raise self.error("arg", f"{name}={value!r} not among choices {choices}")
+        scope.variables[name] = value
+
+    def _let(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("let", body, ("name", "value"), {"name", "value"})
+        scope.variables[a["name"]] = str(self.sub(a["value"], scope, "let"))
+
+    def _set_env(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("set_env", body, ("name", "value"), {"name", "value"})
+        scope.env[a["name"]] = str(self.sub(a["value"], scope, "set_env"))
+
+    def _push_ros_namespace(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("push_ros_namespace", body, ("namespace",), {"namespace"})
+        scope.namespace = _join_ns(scope.namespace, str(self.sub(a["namespace"], scope, "push_ros_namespace")))
+
+    def _group(self, body: Any, scope: _Scope) -> None:
+        if isinstance(body, dict):
+            a = self._attrs("group", body, ("children",), {"children", "scoped", "forwarding"})
+            children, scoped = a["children"], a.get("scoped", True)
+        else:
+            children, scoped = body, True
+        if not isinstance(children, list):
+            raise self.error("group", "children must be a list of actions")
+        inner = _Scope(dict(scope.variables), scope.namespace, dict(scope.env)) if scoped else scope
+        self.actions(children, inner)
+
+    def _include(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("include", body, ("file",), {"file", "arg"})
+        target = Path(self.sub(a["file"], scope, "include"))
+        if not target.is_absolute():
+            target = self.path.parent / target
+        if not str(target).endswith((".yaml", ".yml")):
+            raise self.error("include", f"{target}: only YAML launch files are supported here")
+        args = {}
+        for entry in a.get("arg", []) or []:
+            e = self._attrs("include/arg", entry, ("name", "value"), {"name", "value"})
+            args[e["name"]] = str(self.sub(e["value"], scope, "include"))
+        inner = _Scope({}, scope.namespace, dict(scope.env))
+        before = len(self.nodes)
+        try:
+            _load(target, args, inner, self.nodes, self.stack)
+        except LaunchError as exc:
+            raise LaunchError(f"{exc}\n  included from {self.path}") from None
+        for spec in self.nodes[before:]:
+            spec.env = {**scope.env, **spec.env}
+
+    def _node(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("node", body, ("pkg", "exec"), NODE_KEYS)
+        s = lambda v: self.sub(v, scope, "node")  # noqa: E731
+        ns = _join_ns(scope.namespace, str(s(a["namespace"]))) if "namespace" in a else scope.namespace
+        spec = NodeSpec(package=s(a["pkg"]), executable=s(a["exec"]),
+                        name=s(a["name"]) if "name" in a else None, namespace=ns,
+                        env=dict(scope.env), source=str(self.path))
+        for entry in a.get("param", []) or []:
+            if not isinstance(entry, dict):
+                raise self.error("node/param", f"expected a mapping, got {entry!r}")
+            if "from" in entry:
+                spec.param_files.append(str(s(entry["from"])))
+            elif "name" in entry and "value" in entry:
+                spec.params.extend(_flatten(entry["name"], _sub_tree(entry["value"], s)))
+            else:
+                raise self.error("node/param", f"needs 'from' or 'name' and 'value', got {entry!r}")
+        for entry in a.get("remap", []) or []:
+            e = self._attrs("node/remap", entry, ("from", "to"), {"from", "to"})
+            spec.remaps.append((str(s(e["from"])), str(s(e["to"]))))
+        for entry in a.get("env", []) or []:
+            e = self._attrs("node/env", entry, ("name", "value"), {"name", "value"})
+            spec.env[e["name"]] = str(s(e["value"]))
+        if "args" in a:
+            spec.args = str(s(a["args"])).split()
+        spec.respawn = _bool(s(a.get("respawn", False)), self.error("node", "respawn must be true/false"))
+        spec.respawn_delay_s = float(s(a.get("respawn_delay", 1.0)))
+        self.nodes.append(spec)
+
+
+def _sub_tree(value: Any, s: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sub_tree(v, s) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sub_tree(v, s) for v in value]
+    if isinstance(value, str):
+        resolved = s(value)
+        return yaml.safe_load(resolved) if resolved != value else value
+    return value
+
+
+def _flatten(name: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out.extend(_flatten(f"{name}.{k}", v))
+        return out
+    return [(name, value)]
+
+
+def _bool(value: Any, error: LaunchError) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise error
+
+
+def _join_ns(base: str, ns: str) -> str:
+    if ns.startswith("/"):
+        return "/" + ns.strip("/") if ns.strip("/") else "/"
+    joined = "/".join(p for p in (base.strip("/"), ns.strip("/")) if p)
+    return "/" + joined
+
+
+def parse_arguments(items: list[str]) -> dict[str, str]:
+    """``["a:=1", "b:=x"]`` -> ``{"a": "1", "b": "x"}``; anything else is an error."""
+    out = {}
+    for item in items:
+        if ":=" not in item:
+            raise LaunchError(f"launch argument {item!r} must look like name:=value")
+        key, value = item.split(":=", 1)
+        out[key] = value
+    return out
+
+
+def command_line(spec: NodeSpec) -> list[str]:
+    """The command that starts ``spec``, as ``ros2 launch`` would build it."""
+    from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+
+    try:
+        prefix = get_package_prefix(spec.package)
+    except PackageNotFoundError:
+        raise LaunchError(f"{spec.source}: <node>: package {spec.package!r} not found") from None
+    exe = Path(prefix) / "lib" / spec.package / spec.executable
+    if not os.access(exe, os.X_OK):
+        raise LaunchError(f"{spec.source}: <node>: executable {spec.executable!r} not found in {exe.parent}")
+    cmd = [str(exe), *spec.args, "--ros-args"]
+    if spec.name:
+        cmd += ["-r", f"__node:={spec.name}"]
+    if spec.namespace != "/":
+        cmd += ["-r", f"__ns:={spec.namespace}"]
+    for pfile in spec.param_files:
+        cmd += ["--params-file", pfile]
+    for key, value in spec.params:
+        cmd += ["-p", f"{key}:={_param_text(value)}"]
+    for src, dst in spec.remaps:
+        cmd += ["-r", f"{src}:={dst}"]
+    return cmd
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
