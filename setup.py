@@ -24,10 +24,6 @@ setup(
     maintainer=_PKG.find("maintainer").text,
     maintainer_email=_PKG.find("maintainer").get("email"),
     packages=find_packages(include=["neurohybrid", "neurohybrid.*"]),
-    data_files=[
-        ("share/ament_index/resource_index/packages", []),
-        ("share/neurohybrid", ["package.xml"]),
-    ],
     python_requires=">=3.10",
     install_requires=["numpy", "scipy", "pyyaml", "matplotlib", "mcap", "mcap-ros2-support"],
     entry_points={"console_scripts": ["neurohybrid = neurohybrid.cli:main"]},

@@ -35,6 +35,24 @@ def cmd_launch(ns: argparse.Namespace) -> int:
     return Supervisor(specs).run(duration_s=ns.duration)
 
 
+def cmd_demo(ns: argparse.Namespace) -> int:
+    from neurohybrid.demo import run_demo
+
+    return run_demo(ns.duration, Path(ns.results))
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    import json
+
+    from neurohybrid.io.report import make_report
+
+    out = Path(ns.out) if ns.out else Path(ns.recording).parent
+    summary = make_report(Path(ns.recording), out)
+    print(json.dumps(summary, indent=1, default=str))
+    print(f"report: {out / 'report.png'}, {out / 'summary.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="neurohybrid", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--print", action="store_true", help="print the node command lines and exit")
     p.set_defaults(func=cmd_launch)
+
+    p = sub.add_parser("demo", help="run the virtual lab (the paper's experiment) and report")
+    p.add_argument("--duration", type=float, default=60.0, help="experiment length, s")
+    p.add_argument("--results", default="results", help="folder of results/<timestamp>/")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("report", help="figure and summary of a recording")
+    p.add_argument("recording", help="an MCAP recording")
+    p.add_argument("--out", default=None, help="output folder (default: beside the recording)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

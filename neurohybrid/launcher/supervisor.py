@@ -48,6 +48,11 @@ class Supervisor:
         child.restart_at = None
         self._say(f"started {child.spec.label} (pid {child.proc.pid})")
 
+    def pids(self) -> dict[str, int]:
+        """The pid of every running child, by node label."""
+        return {c.spec.label: c.proc.pid for c in self._children
+                if c.proc is not None and c.proc.poll() is None}
+
     def request_stop(self, signum: int | None = None, frame: object = None) -> None:
         """Ask the supervisor to stop all children (signal handler and API)."""
         self._stop.set()

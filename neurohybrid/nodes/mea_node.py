@@ -1,0 +1,89 @@
+"""MEA interface (Padova): a culture on a multi-electrode array, behind a backend chosen by name.
+
+Publishes ``spikes`` (SpikeBatch: electrode, time, kind PSP / evoked AP / spontaneous AP);
+takes ``stimulation`` (StimulationCommand) through the safety guard: a command beyond any limit is
+refused whole, logged and published on ``refusals``, never delivered. Deactivating the node drops every
+queued stimulus (the safe state).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+from neurohybrid.mea.backend import MEA_BACKENDS
+from neurohybrid.mea.layout import make_layout
+from neurohybrid.mea.stimulation import StimulationLimits
+from neurohybrid.msg import Refusal, StimulationCommand
+from neurohybrid.nodes.convert import MalformedMessage, stimulus_from_msg
+from neurohybrid.nodes.device_node import DeviceNode
+from neurohybrid.nodes.params import declare
+from neurohybrid.nodes.runtime import run, stream_qos
+
+
+class MEANode(DeviceNode):
+    """Lifecycle node around an MEA backend (``sim`` twin by default)."""
+
+    device = "mea"
+
+    def __init__(self) -> None:
+        super().__init__("mea", "padova")
+        d = lambda *a, **k: declare(self, *a, read_only=True, **k)  # noqa: E731
+        self.backend_name = d("backend", "sim", "MEA backend", choices=tuple(MEA_BACKENDS.names()))
+        self.layout_args = dict(
+            name=d("layout", "mcs60", "electrode layout", choices=("mcs60", "grid")),
+            n_channels=d("n_channels", 60, "electrodes (grid layout)", (1, 1024)),
+            pitch_um=d("pitch_um", 200.0, "electrode pitch, um", (10.0, 1000.0)),
+        )
+        self.limits = StimulationLimits(
+            max_amplitude_ua=d("max_amplitude_ua", 50.0, "largest stimulus current, uA", (0.001, 1000.0)),
+            max_phase_width_us=d("max_phase_width_us", 500.0, "longest phase, us", (1.0, 10000.0)),
+            max_charge_per_phase_nc=d("max_charge_per_phase_nc", 10.0, "largest charge per phase, nC",
+                                      (0.001, 1000.0)),
+            max_charge_per_electrode_per_s_nc=d("max_charge_per_electrode_per_s_nc", 200.0,
+                                                "charge per electrode in any 1 s, nC", (0.001, 1e5)),
+            max_pulse_rate_hz=d("max_pulse_rate_hz", 100.0, "pulses per electrode per s", (0.1, 10000.0)),
+            max_pulse_count=d("max_pulse_count", 10, "pulses per command", (1, 1000)),
+        )
+        self.sim_args = dict(
+            n_neurons=d("n_neurons", 1000, "cultured neurons (sim backend)", (10, 100000)),
+            seed=d("seed", 0, "random seed (sim backend)", (0, 2**31 - 1)),
+            threshold_k=d("threshold_k", 5.0, "detector threshold, x robust noise", (2.0, 20.0)),
+            fs_hz=d("fs_hz", 25000.0, "sampling rate, Hz", (1000.0, 50000.0)),
+        )
+        self._stim_sub = None
+
+    def open_backend(self) -> object:
+        layout = make_layout(**self.layout_args)
+        kwargs = self.sim_args if self.backend_name == "sim" else {}
+        return MEA_BACKENDS.create(self.backend_name, layout=layout, limits=self.limits, **kwargs)
+
+    def create_inputs(self) -> None:
+        self._stim_sub = self.create_subscription(
+            StimulationCommand, "stimulation", self._on_stimulation, stream_qos(self.qos_depth))
+
+    def destroy_inputs(self) -> None:
+        self.destroy_subscription(self._stim_sub)
+
+    def _on_stimulation(self, msg: StimulationCommand) -> None:
+        try:
+            batch = stimulus_from_msg(msg)
+        except (MalformedMessage, ValueError) as exc:
+            self.report_malformed("StimulationCommand", exc)
+            return
+        if self._timer is None:
+            self.refusals.report(Refusal.CATEGORY_STIMULATION,
+                                 f"{len(batch)} command(s) while {self.frame_id} is not active", len(batch))
+            return
+        device_batch = replace(batch, time_ns=self.clock_map.to_device(batch.time_ns))
+        verdict = self.backend.stimulate(device_batch)
+        for reason in verdict.reasons:
+            self.refusals.report(Refusal.CATEGORY_STIMULATION, reason)
+
+
+def main(args: list[str] | None = None) -> None:
+    sys.exit(run(MEANode, args))
+
+
+if __name__ == "__main__":
+    main()
