@@ -12,6 +12,7 @@ with missing data.
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -144,6 +145,9 @@ class HubNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.hub.memristor.arm()
+        # Windows reaching back before activation hold no data: the rule must not read them
+        # as "fewer than 5 spikes" (LTD).
+        self.hub.rule.invalidate(time.time_ns())
         self._active = True
         return super().on_activate(state)
 

@@ -72,7 +72,8 @@ class RefusalReporter:
     def report(self, category: int, reason: str, count: int = 1) -> None:
         """Count ``count`` refused items of ``category`` and tell the world why."""
         self.totals[category] = self.totals.get(category, 0) + count
-        self._node.get_logger().warning(f"refused {count}: {reason}")
+        self._node.get_logger().warning(
+            f"refused {count} (total {self.totals[category]}): {reason}", throttle_duration_sec=1.0)
         msg = Refusal(category=category, reason=reason, count=count, total=self.totals[category])
         stamp_now(self._node, msg.header, self._frame_id)
         self._pub.publish(msg)
