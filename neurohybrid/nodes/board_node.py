@@ -36,11 +36,13 @@ class BoardNode(DeviceNode):
             n_chips=d("n_chips", 1, "chips (sim backend)", (1, 16)),
             cores_per_chip=d("cores_per_chip", 4, "cores per chip", (1, 16)),
             neurons_per_core=d("neurons_per_core", 256, "neurons per core", (1, 1024)),
-            dt_s=d("dt_s", 1e-4, "integration step, s", (1e-5, 1e-3)),
+            dt_s=d("dt_s", 1e-4, "integration step, s", (1e-6, 5e-4)),
             mismatch=d("mismatch", 0.1, "relative spread of neuron parameters", (0.0, 0.5)),
             seed=d("seed", 0, "random seed", (0, 2**31 - 1)),
             background_rate_hz=d("background_rate_hz", 10.0, "background Poisson input per neuron, Hz",
                                  (0.0, 1000.0)),
+            input_base_weight_a=d("input_base_weight_a", 20e-9,
+                                  "synaptic current jump of a weight-1 input event, A", (1e-12, 1e-6)),
         )
         self.late_policy = d("late_policy", "deliver", "what to do with late events",
                              choices=("deliver", "drop"))

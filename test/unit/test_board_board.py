@@ -56,6 +56,7 @@ def test_addresses_outside_the_board_are_refused_naming_the_field() -> None:
         ({"dt_s": 5e-3}, "dt_s="),
         ({"mismatch": 2.0}, "mismatch="),
         ({"input_base_weight_a": -1e-9}, "input_base_weight_a="),
+        ({"input_base_weight_a": 0.0}, "input_base_weight_a="),
     ],
 )
 def test_board_config_errors_name_key(kwargs, key) -> None:
@@ -87,19 +88,21 @@ def test_background_rate_tunes_population_rate() -> None:
 
 
 def test_output_does_not_depend_on_how_time_is_cut_into_advances() -> None:
-    post = np.array([3, 100, 3])
-    t_s = np.array([0.0123, 0.05, 0.2501])
-    w = np.array([1.0, 0.5, 0.25])
+    post = np.array([3, 100, 3, 7])
+    t_s = np.array([0.0123, 0.05, 0.2501, 1.0004])
+    w = np.array([1.0, 0.5, 0.25, 1.0])
     one = DynapBoard(cores_per_chip=1, seed=9)
-    ids_a, t_a = one.advance(0.3, post, t_s, w)
+    ids_a, t_a = one.advance(1.2, post, t_s, w)  # crosses a background block boundary (1 s)
     many = DynapBoard(cores_per_chip=1, seed=9)
     many.schedule(post, t_s, w)
-    parts = [many.advance(d) for d in (0.01, 0.0305, 0.1, 0.1595, 0.00001)]
+    parts = [many.advance(d) for d in (0.01, 0.0305, 0.1, 0.8595, 0.15, 0.05, 0.00001)]
     ids_b = np.concatenate([p[0] for p in parts])
     t_b = np.concatenate([p[1] for p in parts])
+    assert len(ids_a) > 1000
     np.testing.assert_array_equal(ids_a, ids_b)
     np.testing.assert_allclose(t_a, t_b, rtol=0, atol=1e-12)
-    assert many.now_s == pytest.approx(0.3)
+    assert many.now_s == pytest.approx(1.2)
+    assert one.applied_total == many.applied_total == 4
 
 
 def test_weighted_input_fires_its_target_after_its_time_only() -> None:

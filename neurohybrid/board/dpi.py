@@ -1,0 +1,483 @@
+"""DPI (differential-pair integrator) neurons and synapses, the silicon twin of a DYNAP chip.
+
+Model (all currents in ampere, times in second), as in the teili toolbox's DPI neuron
+(Milde et al., teili, ``models/equations/dpi_neuron.py``; circuit from Chicca et al. 2014,
+"Neuromorphic electronic circuits for building autonomous cognitive systems",
+Proc. IEEE 102(9):1367) and the DPI synapse (Bartolozzi & Indiveri 2007, Neural Comput.
+19(10):2581; teili ``dpi_synapse.py``)::
+
+    dImem/dt = ((Ith/Itau)(Iin + Ia - Ishunt - Iahp) - Ith - (1 + (Ishunt + Iahp - Ia)/Itau) Imem)
+               / (tau (Ith/(Imem + I0) + 1))
+    Ia       = Iagain / (1 + exp(-(Imem - Iath)/Ianorm))       positive feedback
+    tau      = Cmem UT / (kappa Itau)                           membrane time constant
+    Iin      = Isyn + Idc                                       synaptic + DC bias current
+    dIsyn/dt = -Isyn / tau_syn,  tau_syn = Csyn UT / (kappa Itau_syn)
+    on event:  Isyn += weight * base_weight                     (weight >= 0)
+    spike:     Imem > threshold  ->  Imem = I0, held there for the refractory period
+
+What is implemented, exactly:
+
+* ``Ishunt = Iahp = 0``: no shunting inhibition and no spike-frequency adaptation (teili's
+  default ``Ishunt`` is only I0; adaptation is an optional block that DYNAP cores can switch
+  off, and it is off here).
+* The DPI synapse above its floor: teili writes
+  ``dIsyn/dt = (-Isyn - Igain)/(tau_syn (Igain/Isyn + 1))``, which simplifies exactly to
+  ``-Isyn/tau_syn``; below ``I0`` teili pushes ``Isyn`` back up to ``I0``. We integrate
+  ``-Isyn/tau_syn`` and floor ``Isyn`` at ``I0`` after every step.
+* The jump per event is ``weight * base_weight_a``: the DPI's response to one input pulse in
+  its linear regime (Bartolozzi & Indiveri 2007), with the circuit gain ``Igain Iw / Itau``
+  and the pulse width folded into ``base_weight_a`` (teili's "current" synapse convention,
+  ``Ie_syn += baseweight_e * weight``). ``igain_a`` is therefore carried for provenance and for
+  the hardware bias mapping (see :mod:`neurohybrid.board.template`), not used by the twin.
+* teili guards the denominator by swapping ``Itau``, ``Ith`` for ``I0`` when ``Imem <= I0``;
+  we instead floor ``Imem`` at ``I0`` after every step, which keeps the denominator factor
+  ``Ith/(Imem + I0) + 1`` within ``[1, 1 + Ith/(2 I0)]`` (no division blow-up).
+* Reset is to ``I0`` (teili resets to ``Ireset = 0.6 pA``, within 0.1 pA of ``I0``).
+* Integration: forward Euler at ``dt_s`` with Brian2's schedule (state update with the values
+  at the start of the step, then threshold, then input events, then reset); a neuron that
+  spikes at step ``k`` is held for steps ``k+1 .. k+R-1``, ``R = round(refractory_s/dt_s)``, as
+  Brian2's ``(unless refractory)`` does. Spikes at step ``k`` are stamped ``k * dt_s``.
+
+Device mismatch: each neuron's ``itau_a, ith_a, iagain_a, iath_a, threshold_a, refractory_s``
+and synaptic ``itau_a, base_weight_a`` are nominal x N(1, mismatch), drawn from a seeded
+``numpy`` Generator and clipped to at least ``MISMATCH_MIN_FACTOR`` (real chips show 10-20 %,
+Chicca et al. 2014). ``Cmem``, ``Csyn``, ``I0``, ``UT`` and ``kappa`` stay nominal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from neurohybrid.errors import ConfigError
+
+UT_DEFAULT_V = 0.025
+"""Thermal voltage at room temperature, volt (teili ``constants.UT``)."""
+KAPPA_DEFAULT = 0.7
+"""Subthreshold slope factor, mean of teili's KAPPA_N 0.75 and KAPPA_P 0.66 rounded (teili)."""
+I0_DEFAULT_A = 0.5e-12
+"""Transistor dark (leakage) current, ampere (teili ``constants.I0``)."""
+
+DT_MIN_S = 1e-6
+"""Smallest integration step accepted, second."""
+DT_MAX_S = 1e-3
+"""Largest integration step accepted, second (also bounded by ``DT_MAX_FRACTION_OF_TAU``)."""
+DT_MAX_FRACTION_OF_TAU = 0.1
+"""Forward Euler needs dt well below the fastest time constant; we require dt <= 0.1 tau."""
+MISMATCH_MAX = 0.5
+"""Largest relative parameter spread accepted (real DYNAP chips: 0.1-0.2, Chicca et al. 2014)."""
+MISMATCH_MIN_FACTOR = 0.01
+"""Mismatch factors are clipped to at least this, so every drawn parameter stays positive."""
+I_DC_MAX_A = 1e-6
+"""Largest DC bias current accepted, ampere (far above any DPI operating point)."""
+N_NEURONS_MAX = 1 << 20
+"""Largest population accepted."""
+SEED_MAX = 2**63 - 1
+"""Largest seed accepted (numpy SeedSequence takes any non-negative integer)."""
+THRESHOLD_MIN_OVER_I0 = 2.0
+"""Mismatched thresholds are kept at least this multiple of I0, so a neuron held at I0 during
+its refractory period can never cross threshold."""
+TIME_BIN_TOLERANCE_STEPS = 1e-3
+"""Event times are binned as floor(t/dt + 1e-3), Brian2's SpikeGeneratorGroup convention, so
+that times at exact multiples of dt never fall into the previous step."""
+
+
+def is_real(value: object) -> bool:
+    """True for a finite int or float (numpy scalars included), False for bool and the rest."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    return ok and math.isfinite(value)
+
+
+def check_real(
+    key: str, value: object, low: float, high: float, *, low_open: bool = False
+) -> float:
+    """``value`` as float; ConfigError naming ``key`` unless in [low, high] (or (low, high])."""
+    if not (is_real(value) and (value > low if low_open else value >= low) and value <= high):
+        bracket = "(" if low_open else "["
+        raise ConfigError(f"{key}={value!r} outside allowed {bracket}{low:g}, {high:g}]")
+    return float(value)
+
+
+def check_int(key: str, value: object, low: int, high: int) -> int:
+    """``value`` as int; ConfigError naming ``key`` unless an integer in [low, high]."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not (ok and low <= value <= high):
+        raise ConfigError(f"{key}={value!r} outside allowed integers [{low}, {high}]")
+    return int(value)
+
+
+# Allowed ranges: (low, high, low_open) per field, wide enough for any DPI bias setting.
+_NEURON_RANGES = {
+    "cmem_f": (0.0, 1e-9, True),
+    "itau_a": (0.0, 1e-6, True),
+    "ith_a": (0.0, 1e-6, True),
+    "threshold_a": (0.0, 1e-3, True),
+    "refractory_s": (0.0, 1.0, False),
+    "iagain_a": (0.0, 1e-6, True),
+    "iath_a": (0.0, 1e-3, True),
+    "ianorm_a": (0.0, 1e-6, True),
+    "i0_a": (0.0, 1e-9, True),
+    "ut_v": (0.0, 0.1, True),
+    "kappa": (0.0, 1.0, True),
+}
+_SYNAPSE_RANGES = {
+    "igain_a": (0.0, 1e-6, True),
+    "csyn_f": (0.0, 1e-9, True),
+    "itau_a": (0.0, 1e-6, True),
+    "base_weight_a": (0.0, 1e-6, True),
+    "i0_a": (0.0, 1e-9, True),
+    "ut_v": (0.0, 0.1, True),
+    "kappa": (0.0, 1.0, True),
+}
+
+
+@dataclass(frozen=True)
+class DPINeuronParams:
+    """Nominal DPI neuron biases (teili ``dpi_neuron_param.py``; Chicca et al. 2014).
+
+    Units are in the names: farad, ampere, second, volt. ``threshold_a`` is the spike
+    threshold on ``Imem``; ``i0_a`` is the dark current, reset value and floor of ``Imem``.
+    """
+
+    cmem_f: float = 1.5e-12
+    itau_a: float = 8e-12
+    ith_a: float = 0.9e-12
+    threshold_a: float = 1e-9
+    refractory_s: float = 1e-3
+    iagain_a: float = 50e-12
+    iath_a: float = 0.5e-9
+    ianorm_a: float = 10e-12
+    i0_a: float = I0_DEFAULT_A
+    ut_v: float = UT_DEFAULT_V
+    kappa: float = KAPPA_DEFAULT
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            low, high, low_open = _NEURON_RANGES[f.name]
+            check_real(f"neuron.{f.name}", getattr(self, f.name), low, high, low_open=low_open)
+        if self.threshold_a <= self.i0_a:
+            raise ConfigError(
+                f"neuron.threshold_a={self.threshold_a!r} must exceed neuron.i0_a={self.i0_a!r}"
+            )
+
+    @property
+    def tau_s(self) -> float:
+        """Membrane time constant Cmem UT / (kappa Itau), second."""
+        return self.cmem_f * self.ut_v / (self.kappa * self.itau_a)
+
+
+@dataclass(frozen=True)
+class DPISynapseParams:
+    """Nominal DPI synapse biases (teili ``dpi_synapse_param.py``; Bartolozzi & Indiveri 2007).
+
+    ``base_weight_a`` is the jump of ``Isyn`` caused by one event of weight 1, ampere.
+    ``igain_a`` is the DPI gain bias, kept for provenance and hardware mapping (see module doc).
+    """
+
+    igain_a: float = 15e-12
+    csyn_f: float = 1.5e-12
+    itau_a: float = 10e-12
+    base_weight_a: float = 50e-12
+    i0_a: float = I0_DEFAULT_A
+    ut_v: float = UT_DEFAULT_V
+    kappa: float = KAPPA_DEFAULT
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            low, high, low_open = _SYNAPSE_RANGES[f.name]
+            check_real(f"synapse.{f.name}", getattr(self, f.name), low, high, low_open=low_open)
+
+    @property
+    def tau_s(self) -> float:
+        """Synaptic time constant Csyn UT / (kappa Itau_syn), second."""
+        return self.csyn_f * self.ut_v / (self.kappa * self.itau_a)
+
+
+@dataclass(frozen=True)
+class InputSchedule:
+    """Synaptic input events for :meth:`DPIPopulation.step`.
+
+    ``post_idx`` (int64) neuron index, ``step_idx`` (int64) absolute step at which the event
+    applies, ``weight`` (float64, dimensionless, >= 0) multiplying the neuron's base weight.
+    """
+
+    post_idx: np.ndarray
+    step_idx: np.ndarray
+    weight: np.ndarray
+
+    def __post_init__(self) -> None:
+        post = np.ascontiguousarray(self.post_idx, dtype=np.int64)
+        step = np.ascontiguousarray(self.step_idx, dtype=np.int64)
+        weight = np.ascontiguousarray(self.weight, dtype=np.float64)
+        if not (post.ndim == step.ndim == weight.ndim == 1):
+            raise ValueError("post_idx, step_idx and weight must be 1-D arrays")
+        if not (len(post) == len(step) == len(weight)):
+            raise ValueError(
+                f"post_idx, step_idx and weight differ in length: "
+                f"{len(post)}, {len(step)}, {len(weight)}"
+            )
+        bad = ~np.isfinite(weight) | (weight < 0)
+        if bad.any():
+            raise ValueError(f"weight {float(weight[bad][0])!r} outside allowed [0, inf)")
+        object.__setattr__(self, "post_idx", post)
+        object.__setattr__(self, "step_idx", step)
+        object.__setattr__(self, "weight", weight)
+
+    def __len__(self) -> int:
+        return len(self.post_idx)
+
+    @classmethod
+    def empty(cls) -> "InputSchedule":
+        """A schedule with no events."""
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+
+    @classmethod
+    def concat(cls, schedules: list["InputSchedule"]) -> "InputSchedule":
+        """Join schedules (order kept; :meth:`DPIPopulation.step` sorts by step)."""
+        if not schedules:
+            return cls.empty()
+        return cls(
+            np.concatenate([s.post_idx for s in schedules]),
+            np.concatenate([s.step_idx for s in schedules]),
+            np.concatenate([s.weight for s in schedules]),
+        )
+
+
+def mismatch_factors(rng: np.random.Generator, n: int, spread: float) -> np.ndarray:
+    """``n`` factors drawn from N(1, spread), clipped to at least ``MISMATCH_MIN_FACTOR``."""
+    return np.maximum(rng.normal(1.0, spread, n), MISMATCH_MIN_FACTOR)
+
+
+class DPIPopulation:
+    """``n`` DPI neurons, each with one DPI synapse, integrated by vectorised forward Euler.
+
+    State (ampere, one entry per neuron): ``imem_a``, ``isyn_a``; per-neuron DC bias
+    ``i_dc_a`` (settable). Per-neuron (mismatched) parameters are read-only arrays named like
+    the dataclass fields (``itau_a``, ``ith_a``, ``threshold_a``, ...).
+    """
+
+    def __init__(
+        self,
+        n: int,
+        neuron: DPINeuronParams | None = None,
+        synapse: DPISynapseParams | None = None,
+        mismatch: float = 0.1,
+        seed: int = 0,
+        dt_s: float = 1e-4,
+    ) -> None:
+        self.n = check_int("n", n, 1, N_NEURONS_MAX)
+        self.mismatch = check_real("mismatch", mismatch, 0.0, MISMATCH_MAX)
+        self.dt_s = check_real("dt_s", dt_s, DT_MIN_S, DT_MAX_S)
+        self.seed = check_int("seed", seed, 0, SEED_MAX)
+        self.neuron = neuron if neuron is not None else DPINeuronParams()
+        self.synapse = synapse if synapse is not None else DPISynapseParams()
+
+        rng = np.random.default_rng(self.seed)
+        nrn, syn = self.neuron, self.synapse
+
+        def draw(nominal: float) -> np.ndarray:
+            return nominal * mismatch_factors(rng, self.n, self.mismatch)
+
+        self.itau_a = draw(nrn.itau_a)
+        self.ith_a = draw(nrn.ith_a)
+        self.iagain_a = draw(nrn.iagain_a)
+        self.iath_a = draw(nrn.iath_a)
+        self.threshold_a = np.maximum(draw(nrn.threshold_a), THRESHOLD_MIN_OVER_I0 * nrn.i0_a)
+        self.refractory_s = draw(nrn.refractory_s)
+        self.syn_itau_a = draw(syn.itau_a)
+        self.base_weight_a = draw(syn.base_weight_a)
+        for arr in (self.itau_a, self.ith_a, self.iagain_a, self.iath_a, self.threshold_a,
+                    self.refractory_s, self.syn_itau_a, self.base_weight_a):
+            arr.flags.writeable = False
+
+        self.tau_s = nrn.cmem_f * nrn.ut_v / (nrn.kappa * self.itau_a)
+        self.syn_tau_s = syn.csyn_f * syn.ut_v / (syn.kappa * self.syn_itau_a)
+        fastest_s = float(min(self.tau_s.min(), self.syn_tau_s.min()))
+        if self.dt_s > DT_MAX_FRACTION_OF_TAU * fastest_s:
+            raise ConfigError(
+                f"dt_s={dt_s!r} outside allowed (0, {DT_MAX_FRACTION_OF_TAU * fastest_s:.3g}] "
+                f"({DT_MAX_FRACTION_OF_TAU:g} x the fastest time constant {fastest_s:.3g} s)"
+            )
+        self.refractory_steps = np.rint(self.refractory_s / self.dt_s).astype(np.int64)
+
+        # Per-neuron constants of the rearranged Euler step (derivation in _advance_one).
+        self._a = self.dt_s / self.tau_s
+        self._g = self.ith_a / self.itau_a
+        self._k1 = -1.0 / nrn.ianorm_a
+        self._k2 = self.iath_a / nrn.ianorm_a - np.log(self.iagain_a / self.itau_a)
+        self._m = self.itau_a / self.iagain_a
+        self._i0_plus_ith = nrn.i0_a + self.ith_a
+        self._a_ith = self._a * self.ith_a
+        self._syn_decay = 1.0 - self.dt_s / self.syn_tau_s
+        self._i0 = float(nrn.i0_a)
+        self._syn_i0 = float(syn.i0_a)
+
+        self._i_dc_a = np.zeros(self.n)
+        self._c0 = np.empty(self.n)
+        self._update_c0()
+
+        self.imem_a = np.full(self.n, self._i0)
+        self.isyn_a = np.full(self.n, self._syn_i0)
+        self.step_count = 0
+        self._refractory_until = np.zeros(self.n, np.int64)
+        self._refractory_idx = np.empty(0, np.int64)
+        self._t1 = np.empty(self.n)
+        self._t2 = np.empty(self.n)
+        self._t3 = np.empty(self.n)
+        self._fired = np.empty(self.n, bool)
+
+    # --- DC bias -------------------------------------------------------------------------
+    @property
+    def i_dc_a(self) -> np.ndarray:
+        """Per-neuron DC bias current, ampere (read-only view; assign to set)."""
+        view = self._i_dc_a.view()
+        view.flags.writeable = False
+        return view
+
+    @i_dc_a.setter
+    def i_dc_a(self, value: float | np.ndarray) -> None:
+        raw = np.asarray(value, dtype=np.float64)
+        try:
+            arr = np.broadcast_to(raw, (self.n,))
+        except ValueError:
+            raise ConfigError(f"i_dc_a has shape {raw.shape}, allowed () or ({self.n},)") from None
+        bad = ~np.isfinite(arr) | (arr < 0) | (arr > I_DC_MAX_A)
+        if bad.any():
+            raise ConfigError(f"i_dc_a={float(arr[bad][0])!r} outside allowed [0, {I_DC_MAX_A:g}]")
+        self._i_dc_a[:] = arr
+        self._update_c0()
+
+    def _update_c0(self) -> None:
+        # g Idc - Ith: the input-independent part of the numerator.
+        np.multiply(self._g, self._i_dc_a, self._c0)
+        self._c0 -= self.ith_a
+
+    # --- integration ---------------------------------------------------------------------
+    @property
+    def now_s(self) -> float:
+        """Simulated time, second (``step_count * dt_s``)."""
+        return self.step_count * self.dt_s
+
+    def time_to_step(self, time_s: np.ndarray) -> np.ndarray:
+        """Step index of each time (floor with Brian2's tolerance), int64."""
+        return np.floor(np.asarray(time_s, dtype=np.float64) / self.dt_s
+                        + TIME_BIN_TOLERANCE_STEPS).astype(np.int64)
+
+    def step(
+        self, n_steps: int, inputs: InputSchedule | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Integrate ``n_steps`` steps, applying ``inputs`` at their steps; return the spikes.
+
+        Events whose ``step_idx`` is before ``step_count`` apply at the first step; events at
+        or after ``step_count + n_steps`` raise ValueError (the caller keeps them queued).
+        Returns ``(neuron_idx, step_idx)`` (int64), sorted by step then neuron.
+        """
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+            raise ValueError(f"n_steps={n_steps!r} outside allowed integers >= 0")
+        k0 = self.step_count
+        k_end = k0 + int(n_steps)
+        ev_steps, ev_bounds, ev_post, ev_jump = self._prepare_inputs(inputs, k0, k_end)
+        with np.errstate(over="ignore"):  # exp overflow to inf means Ia = 0, which is exact
+            spike_neurons, spike_steps = self._run(k0, k_end, ev_steps, ev_bounds, ev_post, ev_jump)
+        self.step_count = k_end
+        if not spike_neurons:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        counts = [len(f) for f in spike_neurons]
+        return (np.concatenate(spike_neurons).astype(np.int64),
+                np.repeat(np.asarray(spike_steps, np.int64), counts))
+
+    def _run(
+        self,
+        k0: int,
+        k_end: int,
+        ev_steps: list[int],
+        ev_bounds: np.ndarray,
+        ev_post: np.ndarray,
+        ev_jump: np.ndarray,
+    ) -> tuple[list[np.ndarray], list[int]]:
+        """The step loop: Euler update, input events, threshold and reset per step."""
+        spike_neurons: list[np.ndarray] = []
+        spike_steps: list[int] = []
+        next_ev = 0
+        next_ev_step = ev_steps[0] if ev_steps else -1
+        for k in range(k0, k_end):
+            fired = self._advance_one(k)
+            if k == next_ev_step:
+                lo, hi = ev_bounds[next_ev], ev_bounds[next_ev + 1]
+                np.add.at(self.isyn_a, ev_post[lo:hi], ev_jump[lo:hi])
+                next_ev += 1
+                next_ev_step = ev_steps[next_ev] if next_ev < len(ev_steps) else -1
+            if fired is not None:
+                self._reset(fired, k)
+                spike_neurons.append(fired)
+                spike_steps.append(k)
+        return spike_neurons, spike_steps
+
+    def _prepare_inputs(
+        self, inputs: InputSchedule | None, k0: int, k_end: int
+    ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
+        """Sort events by step; return the distinct steps, slice bounds, targets and jumps."""
+        if inputs is None or len(inputs) == 0:
+            return [], np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0)
+        post = inputs.post_idx
+        if post.min() < 0 or post.max() >= self.n:
+            bad = post[(post < 0) | (post >= self.n)][0]
+            raise ValueError(f"post_idx {int(bad)} outside allowed [0, {self.n - 1}]")
+        steps = np.maximum(inputs.step_idx, k0)
+        if len(steps) and steps.max() >= k_end:
+            raise ValueError(
+                f"step_idx {int(steps.max())} outside this call's window [{k0}, {k_end - 1}]"
+            )
+        order = np.argsort(steps, kind="stable")
+        steps = steps[order]
+        post = post[order]
+        jump = inputs.weight[order] * self.base_weight_a[post]
+        distinct, starts = np.unique(steps, return_index=True)
+        bounds = np.append(starts, len(steps))
+        return distinct.tolist(), bounds, post, jump
+
+    def _advance_one(self, k: int) -> np.ndarray | None:
+        """One Euler step of every neuron and synapse; return indices of spiking neurons."""
+        imem, isyn, t1, t2, t3 = self.imem_a, self.isyn_a, self._t1, self._t2, self._t3
+        # Numerator (Ishunt = Iahp = 0): (Ith/Itau)(Isyn + Idc + Ia) - Ith - (1 - Ia/Itau) Imem
+        #   = g Isyn + c0 - Imem + Ia (Ith + Imem)/Itau,  g = Ith/Itau, c0 = g Idc - Ith,
+        # and Ia/Itau = 1/(exp(-(Imem - Iath)/Ianorm) Itau/Iagain + Itau/Iagain)
+        #   = 1/(exp(k1 Imem + k2) + m), k1 = -1/Ianorm, k2 = Iath/Ianorm - ln(Iagain/Itau),
+        #   m = Itau/Iagain.
+        np.multiply(imem, self._k1, t2)
+        np.add(t2, self._k2, t2)
+        np.exp(t2, t2)
+        np.add(t2, self._m, t2)
+        np.add(imem, self.ith_a, t3)
+        np.divide(t3, t2, t2)
+        np.multiply(isyn, self._g, t1)
+        np.add(t1, self._c0, t1)
+        np.subtract(t1, imem, t1)
+        np.add(t1, t2, t1)
+        # Divide by tau (Ith/(Imem + I0) + 1) and multiply by dt, i.e. multiply by
+        #   (dt/tau) (Imem + I0)/(Imem + I0 + Ith) = a - a Ith/(Imem + I0 + Ith),  a = dt/tau.
+        np.add(imem, self._i0_plus_ith, t3)
+        np.divide(self._a_ith, t3, t3)
+        np.subtract(self._a, t3, t3)
+        np.multiply(t1, t3, t1)
+        refr = self._refractory_idx
+        if len(refr):
+            refr = refr[self._refractory_until[refr] > k]
+            self._refractory_idx = refr
+            t1[refr] = 0.0
+        np.add(imem, t1, imem)
+        np.maximum(imem, self._i0, imem)
+        np.multiply(isyn, self._syn_decay, isyn)
+        np.maximum(isyn, self._syn_i0, isyn)
+        np.greater(imem, self.threshold_a, self._fired)
+        fired = self._fired.nonzero()[0]
+        return fired if len(fired) else None
+
+    def _reset(self, fired: np.ndarray, k: int) -> None:
+        """Reset spiking neurons to I0 and start their refractory period."""
+        self.imem_a[fired] = self._i0
+        self._refractory_until[fired] = k + self.refractory_steps[fired]
+        # Neurons in the list are held below threshold, so ``fired`` never repeats an entry.
+        self._refractory_idx = np.concatenate((self._refractory_idx, fired))
