@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from neurohybrid.errors import ConfigError
 from neurohybrid.board.dpi import (
     I_DC_MAX_A,
     DPINeuronParams,
@@ -90,6 +91,7 @@ class DynapBoard:
         neuron: DPINeuronParams | None = None,
         synapse: DPISynapseParams | None = None,
         input_base_weight_a: float | None = None,
+        quiet_neurons: tuple[int, ...] = (),
     ) -> None:
         self.n_chips = check_int("n_chips", n_chips, 1, CHIPS_MAX)
         self.cores_per_chip = check_int("cores_per_chip", cores_per_chip, 1, CORES_PER_CHIP_MAX)
@@ -117,6 +119,12 @@ class DynapBoard:
             )
         # Background weight in units of the synapse's nominal base weight (mismatch applies).
         self._background_weight = self.background_weight_a / self.population.synapse.base_weight_a
+        quiet = np.asarray(quiet_neurons, dtype=np.int64)
+        if np.any((quiet < 0) | (quiet >= self.n_neurons)):
+            raise ConfigError(f"quiet_neurons={quiet.tolist()} outside allowed [0, {self.n_neurons - 1}]")
+        # Neurons taken out of the background (an experiment's own neurons, driven only by it).
+        self._gets_background = np.ones(self.n_neurons, bool)
+        self._gets_background[quiet] = False
         self._background_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._target_steps = 0.0
         self._pending = InputSchedule.empty()
@@ -266,5 +274,6 @@ class DynapBoard:
             offsets = np.sort(rng.integers(0, BACKGROUND_BLOCK_STEPS, count))
             steps = block * BACKGROUND_BLOCK_STEPS + offsets
             post = rng.integers(0, self.n_neurons, count)
-            self._background_cache = {block: (post, steps)}
+            keep = self._gets_background[post]
+            self._background_cache = {block: (post[keep], steps[keep])}
         return self._background_cache[block]

@@ -44,6 +44,7 @@ class BoardNode(DeviceNode):
             input_base_weight_a=d("input_base_weight_a", 20e-9,
                                   "synaptic current jump of a weight-1 input event, A", (1e-12, 1e-6)),
         )
+        self.quiet_neurons = d("quiet_neurons", [-1], "neurons without background input ([-1]: none)")
         self.late_policy = d("late_policy", "deliver", "what to do with late events",
                              choices=("deliver", "drop"))
         self.drive = dict(
@@ -62,6 +63,8 @@ class BoardNode(DeviceNode):
         self._protocol = PhaseProtocol(neurons, list(self.drive["durations_s"]),
                                        list(self.drive["rates_hz"]), seed=self.sim_args["seed"] + 1)
         kwargs = self.sim_args if self.backend_name == "sim" else {}
+        if self.backend_name == "sim":
+            kwargs = {**kwargs, "quiet_neurons": tuple(n for n in self.quiet_neurons if n >= 0)}
         return BOARD_BACKENDS.create(self.backend_name, **kwargs)
 
     def create_inputs(self) -> None:

@@ -186,3 +186,15 @@ def test_dc_bias_drives_the_board_with_mismatch() -> None:
     assert np.std(board.population.i_dc_a) > 0.05 * 8e-9
     ids, _ = board.advance(0.2)
     assert len(np.unique(ids)) > 0.9 * board.n_neurons
+
+
+def test_quiet_neurons_get_no_background_and_bad_ids_are_refused():
+    from neurohybrid.board.board import DynapBoard
+    from neurohybrid.errors import ConfigError
+
+    board = DynapBoard(n_chips=1, cores_per_chip=1, neurons_per_core=32, background_rate_hz=50.0,
+                       quiet_neurons=(0, 1), seed=3)
+    ids, _ = board.advance(1.0)
+    assert len(ids) > 100 and not set(ids.tolist()) & {0, 1}
+    with pytest.raises(ConfigError, match="quiet_neurons"):
+        DynapBoard(n_chips=1, cores_per_chip=1, neurons_per_core=32, quiet_neurons=(32,))
