@@ -35,12 +35,12 @@ class CpuMonitor(threading.Thread):
         self.recording = recording
         self.cpu_s: dict[str, float] = {}
         self.wall_s: dict[str, float] = {}
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         start = time.monotonic()
         procs: dict[str, tuple[psutil.Process, float]] = {}
-        while not self._stop.wait(1.0):
+        while not self._halt.wait(1.0):
             for label, pid in self.supervisor.pids().items():
                 try:
                     if label not in procs:
@@ -58,7 +58,7 @@ class CpuMonitor(threading.Thread):
         print(flush=True)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     def cpu_percent(self) -> dict[str, float]:

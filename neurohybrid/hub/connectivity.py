@@ -110,16 +110,18 @@ _SYNAPSE_RE = re.compile(
 _LEGACY_SPLIT_RE = re.compile(r"[,\s]+")
 _TOP_KEYS = ("crossbar", "defaults", "description", "generate", "labs", "legacy_files", "synapses")
 """Top-level YAML keys; ``description`` is free text, ignored by the loader."""
-_SYNAPSE_KEYS = ("delay_s", "device", "post", "pre")
+_SYNAPSE_KEYS = ("delay_s", "device", "plastic", "post", "pre")
 _LEGACY_FILE_KEYS = ("delay_s", "file", "post_lab", "pre_lab")
-_GENERATE_KEYS = ("count", "delay_s", "post_ids", "post_lab", "pre_ids", "pre_lab", "seed")
+_GENERATE_KEYS = ("count", "delay_s", "plastic", "post_ids", "post_lab", "pre_ids", "pre_lab", "seed")
 
 
 @dataclass(frozen=True)
 class Synapse:
     """One memristive synapse ``pre_lab:pre_id -> post_lab:post_id`` on device (wordline, bitline).
 
-    ``delay_s`` is the delivery delay added to the presynaptic spike time, seconds.
+    ``delay_s`` is the delivery delay added to the presynaptic spike time, seconds. A synapse
+    that is not ``plastic`` keeps its device's state: it is read for its weight but never
+    programmed by the plasticity rule (e.g. a background network of fixed memristive weights).
     """
 
     synapse_id: int
@@ -130,6 +132,7 @@ class Synapse:
     wordline: int
     bitline: int
     delay_s: float
+    plastic: bool = True
 
     @property
     def pre(self) -> str:
@@ -222,6 +225,7 @@ class Connectivity:
             (round(s.delay_s * NS_PER_S) for s in self.synapses), np.int64, n
         )
         self.synapse_id = np.arange(n, dtype=np.uint32)
+        self.plastic = np.fromiter((s.plastic for s in self.synapses), bool, n)
         self._by_pre = FanoutIndex(self.pre_lab_idx, self.pre_id)
         self._by_post = FanoutIndex(self.post_lab_idx, self.post_id)
 
@@ -279,7 +283,8 @@ class Connectivity:
             "labs": dict(self.lab_kinds),
             "crossbar": {"n_wordlines": self.n_wordlines, "n_bitlines": self.n_bitlines},
             "synapses": [
-                {"pre": s.pre, "post": s.post, "device": [s.wordline, s.bitline], "delay_s": s.delay_s}
+                {"pre": s.pre, "post": s.post, "device": [s.wordline, s.bitline], "delay_s": s.delay_s,
+                 "plastic": s.plastic}
                 for s in self.synapses
             ],
         }
@@ -311,6 +316,13 @@ class _Draft:
     bitline: int
     delay_s: float
     where: str
+    plastic: bool = True
+
+
+def _check_plastic(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: plastic={value!r} must be true or false")
+    return value
 
 
 def load_connectivity(
@@ -378,7 +390,7 @@ def _build(
     drafts: Sequence[_Draft], labs: Mapping[str, str], n_wordlines: int, n_bitlines: int, origin: str
 ) -> Connectivity:
     synapses = [
-        Synapse(i, d.pre_lab, d.pre_id, d.post_lab, d.post_id, d.wordline, d.bitline, d.delay_s)
+        Synapse(i, d.pre_lab, d.pre_id, d.post_lab, d.post_id, d.wordline, d.bitline, d.delay_s, d.plastic)
         for i, d in enumerate(drafts)
     ]
     return Connectivity(synapses, labs, n_wordlines, n_bitlines, origin, [d.where for d in drafts])
@@ -483,7 +495,8 @@ def _parse_synapse_entry(entry: object, where: str, default_delay_s: float) -> _
     if not isinstance(device, (list, tuple)) or len(device) != 2 or not all(_is_int(v) for v in device):
         raise ConfigError(f"{where}: bad syntax, device={device!r} must be [wordline, bitline] integers")
     delay_s = _check_delay(syn.get("delay_s", default_delay_s), "delay_s", where)
-    return _Draft(pre_lab, pre_id, post_lab, post_id, int(device[0]), int(device[1]), delay_s, where)
+    return _Draft(pre_lab, pre_id, post_lab, post_id, int(device[0]), int(device[1]), delay_s, where,
+                  _check_plastic(syn.get("plastic", True), where))
 
 
 def _id_range(value: object, key: str, where: str) -> tuple[int, int]:
@@ -519,6 +532,7 @@ def _generate(
     if not _is_int(seed) or seed < 0:
         raise ConfigError(f"{where}: seed={seed!r} must be an integer >= 0")
     delay_s = _check_delay(block.get("delay_s", default_delay_s), "delay_s", where)
+    plastic = _check_plastic(block.get("plastic", True), where)
     pre_lab, post_lab = block["pre_lab"], block["post_lab"]
 
     used = np.zeros((n_wordlines, n_bitlines), dtype=bool)
@@ -548,6 +562,6 @@ def _generate(
     post_ids = post_lo + chosen % n_post
     return [
         _Draft(pre_lab, int(p), post_lab, int(q), int(dev // n_bitlines), int(dev % n_bitlines),
-               delay_s, where)
+               delay_s, where, plastic)
         for p, q, dev in zip(pre_ids, post_ids, devices)
     ]

@@ -224,10 +224,13 @@ class Hub:
                     stimulation[target] = commands
 
         requests = []
-        if len(syn):
-            requests.append(self.rule.on_pre(conn.synapse_id[syn], times[ev]))
+        learns = conn.plastic[syn]
+        if learns.any():
+            requests.append(self.rule.on_pre(conn.synapse_id[syn[learns]], times[ev[learns]]))
         plastic = np.flatnonzero(_IS_PLASTIC[kinds])
         post_ev, post_syn = conn.by_post(lab, ids[plastic])
+        learns = conn.plastic[post_syn]
+        post_ev, post_syn = post_ev[learns], post_syn[learns]
         if len(post_syn):
             requests.append(self.rule.on_post(conn.synapse_id[post_syn], times[plastic[post_ev]]))
         plasticity, refusals = self._program(requests, int(now_ns))

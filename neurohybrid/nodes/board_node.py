@@ -2,7 +2,8 @@
 
 Takes ``weighted_events`` (WeightedEventBatch from the hub) and applies each at its delivery time,
 scaled by its weight; an event arriving after its delivery time is late: counted, and delivered at
-once or dropped (``late_policy``). Input outside the board (unknown neuron, weight outside [0, 1])
+once or dropped (``late_policy``); input staler than ``stale_input_s`` is always dropped (fail-safe
+after a link outage). Input outside the board (unknown neuron, weight outside [0, 1])
 is refused and reported. Publishes the board's spikes on ``spikes`` (SpikeBatch, kind silicon spike).
 An optional drive protocol (Poisson input phases to chosen neurons) reproduces the paper's
 high-rate / low-rate presynaptic phases.
@@ -11,6 +12,7 @@ high-rate / low-rate presynaptic phases.
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 
@@ -52,8 +54,8 @@ class BoardNode(DeviceNode):
             durations_s=d("drive_phase_s", [0.0], "duration of each drive phase, s"),
             rates_hz=d("drive_rate_hz", [0.0], "Poisson input rate of each phase, Hz"),
         )
+        self.stale_input_s = d("stale_input_s", 0.5, "input later than this is dropped, s", (0.0, 60.0))
         self.drive_weight = d("drive_weight", 1.0, "weight of drive input events", (0.0, 1.0))
-        self.late_events = 0
         self._protocol: PhaseProtocol | None = None
         self._drive_until_s = 0.0
         self._sub = None
@@ -85,6 +87,8 @@ class BoardNode(DeviceNode):
         super()._tick()
 
     def _on_weighted(self, msg: WeightedEventBatch) -> None:
+        if self._timer is not None:
+            self.link.heard(time.monotonic(), msg.seq)
         try:
             events = weighted_from_msg(msg)
         except (MalformedMessage, ValueError) as exc:
@@ -92,13 +96,17 @@ class BoardNode(DeviceNode):
             return
         if self._timer is None or not len(events):
             return
-        t_dev = self.clock_map.to_device(events.delivery_time_ns)
-        late = t_dev < self.backend.now_ns
-        n_late = int(late.sum())
-        if n_late:
-            self.late_events += n_late
-            if self.late_policy == "drop":
-                events, t_dev = events.select(~late), t_dev[~late]
+        t_dev = self.hub_to_device_ns(events.delivery_time_ns)
+        now = self.backend.now_ns
+        late = t_dev < now
+        self.link.late_events += int(late.sum())
+        drop = t_dev < now - int(self.stale_input_s * 1e9)
+        if self.late_policy == "drop":
+            drop |= late
+        if drop.any():
+            events, t_dev = events.select(~drop), t_dev[~drop]
+            if not len(events):
+                return
         try:
             self.backend.deliver(events.post_id, t_dev, events.weight)
         except ValueError as exc:
@@ -107,7 +115,7 @@ class BoardNode(DeviceNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    sys.exit(run(BoardNode, args))
+    sys.exit(run(BoardNode, args, threads=2))
 
 
 if __name__ == "__main__":

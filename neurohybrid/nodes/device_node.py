@@ -1,18 +1,22 @@
-"""The part every device node shares: a lifecycle node that paces a backend to the wall clock
-and publishes its spikes as batches (one message per tick, sequence-numbered)."""
+"""The part every device node shares: a lifecycle node that paces a backend to the wall clock,
+publishes its spikes as batches (one message per tick, sequence-numbered) and watches its link to
+the hub (NTP-like clock exchange, ``link_status`` at 1 Hz, a watchdog on the hub's messages)."""
 
 from __future__ import annotations
 
 import time
 
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from neurohybrid.clock import DeviceClock
 from neurohybrid.events import SpikeEvents
-from neurohybrid.msg import Refusal, SpikeBatch
+from neurohybrid.link import LinkMonitor
+from neurohybrid.msg import LinkStatus, Refusal, SpikeBatch
 from neurohybrid.nodes.convert import fill_spike_batch
 from neurohybrid.nodes.params import declare
-from neurohybrid.nodes.runtime import Pacer, RefusalReporter, stamp_now, stream_qos
+from neurohybrid.nodes.runtime import Pacer, RefusalReporter, stamp_now, state_qos, stream_qos
+from neurohybrid.srv import ClockSync
 
 
 class DeviceNode(LifecycleNode):
@@ -32,7 +36,16 @@ class DeviceNode(LifecycleNode):
                                   (0.001, 1.0), read_only=True)
         self.qos_depth = declare(self, "qos_depth", 100, "depth of the reliable spike streams",
                                  (1, 10000), read_only=True)
+        self.hub_namespace = declare(self, "hub_namespace", "/southampton", "namespace of the hub node",
+                                     read_only=True)
+        self.sync_period_s = declare(self, "sync_period_s", 0.25, "period of clock exchanges with the hub, s",
+                                     (0.01, 60.0), read_only=True)
+        self.watchdog_s = declare(self, "watchdog_s", 0.1, "hub silent longer than this: link down, s",
+                                  (0.001, 60.0), read_only=True)
         self.frame_id = f"{self.lab}/{self.device}"
+        self.link = LinkMonitor(self.lab, self.hub_namespace.strip("/") or "hub", self.watchdog_s)
+        self._link_timers: list = []
+        self._link_was_up = False
         self.backend = None
         self.clock_map: DeviceClock | None = None
         self._seq = 0
@@ -61,6 +74,11 @@ class DeviceNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self._spike_pub = self.create_lifecycle_publisher(SpikeBatch, "spikes", stream_qos(self.qos_depth))
         self.refusals = RefusalReporter(self, self.frame_id)
+        # Clock exchanges in their own group, so a busy device step does not inflate their RTT.
+        self._sync_group = MutuallyExclusiveCallbackGroup()
+        self._sync_client = self.create_client(ClockSync, f"{self.hub_namespace}/clock_sync",
+                                               callback_group=self._sync_group)
+        self._status_pub = self.create_publisher(LinkStatus, "link_status", state_qos())
         self.create_inputs()
         self.get_logger().info(f"configured {self.frame_id}: {self.backend.info()}")
         return TransitionCallbackReturn.SUCCESS
@@ -69,17 +87,25 @@ class DeviceNode(LifecycleNode):
         self.clock_map = DeviceClock(self.frame_id, time.time_ns() - int(self.backend.now_ns))
         self._pacer = Pacer(self.max_step_s)
         self._timer = self.create_timer(self.period_s, self._tick)
+        self._link_timers = [self.create_timer(self.sync_period_s, self._sync_clock,
+                                               callback_group=self._sync_group),
+                             self.create_timer(1.0, self._publish_link_status),
+                             self.create_timer(min(self.watchdog_s / 2, 0.02), self._watch_link)]
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.destroy_timer(self._timer)
-        self._timer = None
+        for timer in self._link_timers:
+            self.destroy_timer(timer)
+        self._timer, self._link_timers = None, []
         self.backend.safe_state()
         self.get_logger().info(f"{self.frame_id} deactivated: device in safe state")
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.destroy_inputs()
+        self.destroy_client(self._sync_client)
+        self.destroy_publisher(self._status_pub)
         self.destroy_lifecycle_publisher(self._spike_pub)
         self.refusals.destroy()
         self.backend.close()
@@ -118,4 +144,47 @@ class DeviceNode(LifecycleNode):
         self._seq += 1
 
     def report_malformed(self, what: str, exc: Exception) -> None:
+        self.link.malformed += 1
         self.refusals.report(Refusal.CATEGORY_MALFORMED, f"{what}: {exc}")
+
+    # -- link to the hub ---------------------------------------------------------------------
+    def hub_to_device_ns(self, hub_ns):
+        """Hub-clock times -> this device's clock, with the current offset estimate."""
+        return self.clock_map.to_device(hub_ns - self.link.offset_ns)
+
+    def _sync_clock(self) -> None:
+        if not self._sync_client.service_is_ready():
+            return
+        t1 = time.time_ns()
+        future = self._sync_client.call_async(ClockSync.Request(client_send_ns=t1))
+
+        def done(fut) -> None:
+            t4 = time.time_ns()
+            res = fut.result()
+            if res is not None and res.client_send_ns == t1:
+                self.link.add_exchange(t1, res.server_receive_ns, res.server_send_ns, t4)
+
+        future.add_done_callback(done)
+
+    def _publish_link_status(self) -> None:
+        msg = LinkStatus(**self.link.status(time.monotonic()))
+        stamp_now(self, msg.header, f"{self.lab}/link")
+        self._status_pub.publish(msg)
+
+    def _watch_link(self) -> None:
+        up = self.link.is_up(time.monotonic())
+        if up != self._link_was_up:
+            self._link_was_up = up
+            if up:
+                self.get_logger().info(f"link to {self.hub_namespace} up")
+                self.on_link_restored()
+            else:
+                self.get_logger().warning(
+                    f"no message from {self.hub_namespace} for more than {self.watchdog_s} s: link down")
+                self.on_link_lost()
+
+    def on_link_lost(self) -> None:
+        """The hub fell silent beyond the watchdog (fail-safe hook)."""
+
+    def on_link_restored(self) -> None:
+        """The hub is heard again."""

@@ -4,17 +4,22 @@ For each lab in the connectivity it subscribes ``/<lab>/spikes``; each batch is 
 batched read of the target devices (weight = f(R), the original 0-255 byte too), sent to board labs
 as ``/<lab>/weighted_events`` and to MEA labs as ``/<lab>/stimulation``, and fed to the plasticity
 rule, whose pulses pass the programming limits. Publishes ``synapse_states`` (transient-local),
-``plasticity`` events and ``refusals``; serves ``read_memristor`` and ``program_memristor``.
-A gap in a lab's sequence numbers is reported to the rule, which then never programs on a window
-with missing data.
+``plasticity`` events and ``refusals``; serves ``read_memristor``, ``program_memristor`` and
+``clock_sync`` (the master clock for the labs' NTP-like exchanges). Source times are mapped into
+the hub clock with each lab's offset from its ``/<lab>/link_status``. A lab's missing data (a gap
+in sequence numbers or in time, e.g. a restart) is reported to the rule, which then never programs
+on a window that overlaps it. When idle, the hub sends empty keepalive batches so the labs'
+watchdogs can tell a quiet network from a lost hub.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
 import numpy as np
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from neurohybrid.errors import NeurohybridError
@@ -26,6 +31,7 @@ from neurohybrid.memristor.backend import MEMRISTOR_BACKENDS
 from neurohybrid.memristor.limits import ProgrammingLimits
 from neurohybrid.memristor.plasticity import PLASTICITY_RULES
 from neurohybrid.msg import (
+    LinkStatus,
     PlasticityEvent,
     Refusal,
     SpikeBatch,
@@ -51,7 +57,7 @@ from neurohybrid.nodes.runtime import (
     stream_qos,
 )
 from neurohybrid.sequence import SequenceTracker
-from neurohybrid.srv import ProgramMemristor, ReadMemristor
+from neurohybrid.srv import ClockSync, ProgramMemristor, ReadMemristor
 
 FRAME = "southampton/hub"
 MEMRISTOR_FRAME = "southampton/memristor"
@@ -98,9 +104,14 @@ class HubNode(LifecycleNode):
         )
         self.state_period_s = d("state_period_s", 1.0, "synapse-state publish period, s", (0.01, 60.0))
         self.qos_depth = d("qos_depth", 100, "depth of the reliable streams", (1, 10000))
+        self.keepalive_s = d("keepalive_s", 0.03, "send an empty batch to a lab idle this long, s", (0.001, 10.0))
+        self.gap_tolerance_s = d("gap_tolerance_s", 0.05, "time between a lab's batches counted as missing data, s",
+                                 (0.001, 60.0))
         self.hub: Hub | None = None
         self._entities: list = []
-        self._seq = 0
+        self._seq: dict[str, int] = {}
+        self._last_sent: dict[str, float] = {}
+        self._offset_ns: dict[str, int] = {}
         self._trackers: dict[str, SequenceTracker] = {}
         self._last_slice_end: dict[str, int] = {}
         self._active = False
@@ -129,13 +140,20 @@ class HubNode(LifecycleNode):
                 self._stim_pubs[lab] = self.create_publisher(StimulationCommand, f"/{lab}/stimulation", qos)
             else:
                 self._weighted_pubs[lab] = self.create_publisher(WeightedEventBatch, f"/{lab}/weighted_events", qos)
+            self._entities.append(self.create_subscription(
+                LinkStatus, f"/{lab}/link_status", lambda m, lab=lab: self._on_link_status(lab, m), state_qos()))
             self._trackers[lab] = SequenceTracker()
+            self._seq[lab] = 0
+            self._offset_ns[lab] = 0
         self._states_pub = self.create_publisher(SynapseStates, "synapse_states", state_qos())
         self._plasticity_pub = self.create_publisher(PlasticityEvent, "plasticity", event_qos())
         self.refusals = RefusalReporter(self, MEMRISTOR_FRAME)
         self._entities += [
             self.create_service(ReadMemristor, "read_memristor", self._on_read),
             self.create_service(ProgramMemristor, "program_memristor", self._on_program),
+            self.create_service(ClockSync, "clock_sync", self._on_clock_sync,
+                                callback_group=MutuallyExclusiveCallbackGroup()),
+            self.create_timer(self.keepalive_s, self._keepalive),
             self.create_timer(self.state_period_s, self.publish_states),
         ]
         self.get_logger().info(f"configured: {len(conn)} synapses, labs {dict(conn.lab_kinds)}, "
@@ -176,27 +194,54 @@ class HubNode(LifecycleNode):
         except (MalformedMessage, ValueError) as exc:
             self.refusals.report(Refusal.CATEGORY_MALFORMED, f"SpikeBatch from /{lab}: {exc}")
             return
-        if self._trackers[lab].observe(msg.seq) and lab in self._last_slice_end:
-            self.hub.mark_gap(lab, self._last_slice_end[lab], msg.slice_start_ns)
-        self._last_slice_end[lab] = msg.slice_end_ns
+        offset = self._offset_ns[lab]
+        start, end = msg.slice_start_ns + offset, msg.slice_end_ns + offset
+        missed = self._trackers[lab].observe(msg.seq)
+        last_end = self._last_slice_end.get(lab)
+        if last_end is not None and (missed or start - last_end > self.gap_tolerance_s * 1e9):
+            self.hub.mark_gap(lab, last_end, start)
+        self._last_slice_end[lab] = end
         if not len(events):
             return
-        out = self.hub.on_spikes(lab, events, now_ns=int(msg.slice_end_ns))
-        pre = dict(pre_frame=msg.header.frame_id, pre_seq=msg.seq, pre_stamp_ns=stamp_ns(msg.header),
-                   clock_domain="southampton")
+        out = self.hub.on_spikes(lab, events, hub_time_ns=events.time_ns + offset, now_ns=int(end))
+        pre = dict(pre_frame=msg.header.frame_id, pre_seq=msg.seq, pre_stamp_ns=stamp_ns(msg.header))
         for target, batch in out.weighted.items():
             if target in self._weighted_pubs and len(batch):
-                m = fill_weighted_batch(WeightedEventBatch(seq=self._seq, **pre), batch)
-                stamp_now(self, m.header, FRAME)
-                self._weighted_pubs[target].publish(m)
+                self._send(target, fill_weighted_batch(WeightedEventBatch(**pre), batch))
         for target, batch in out.stimulation.items():
-            m = fill_stimulation(StimulationCommand(seq=self._seq, **pre), batch)
-            stamp_now(self, m.header, FRAME)
-            self._stim_pubs[target].publish(m)
-        self._seq += 1
+            self._send(target, fill_stimulation(StimulationCommand(**pre), batch))
         self._publish_plasticity(out.plasticity)
         if len(out.plasticity):
             self.publish_states()
+
+    def _send(self, lab: str, msg: object) -> None:
+        """Publish a batch to ``lab`` with that lab's own sequence number."""
+        msg.seq = self._seq[lab]
+        msg.clock_domain = "southampton"
+        self._seq[lab] += 1
+        stamp_now(self, msg.header, FRAME)
+        (self._stim_pubs.get(lab) or self._weighted_pubs[lab]).publish(msg)
+        self._last_sent[lab] = time.monotonic()
+
+    def _keepalive(self) -> None:
+        if not self._active:
+            return
+        now = time.monotonic()
+        for lab in self._seq:
+            if now - self._last_sent.get(lab, 0.0) >= self.keepalive_s:
+                self._send(lab, StimulationCommand() if lab in self._stim_pubs else WeightedEventBatch())
+
+    def _on_link_status(self, lab: str, msg: LinkStatus) -> None:
+        # the lab measures hub minus lab; its times map into the hub clock by adding that
+        if math.isfinite(msg.clock_offset_uncertainty_s):
+            self._offset_ns[lab] = int(round(msg.clock_offset_s * 1e9))
+
+    def _on_clock_sync(self, req: ClockSync.Request, res: ClockSync.Response) -> ClockSync.Response:
+        res.server_receive_ns = time.time_ns()
+        res.client_send_ns = req.client_send_ns
+        res.clock_domain = "southampton"
+        res.server_send_ns = time.time_ns()
+        return res
 
     def _publish_plasticity(self, rec: object) -> None:
         for i in range(len(rec)):
@@ -267,7 +312,7 @@ class HubNode(LifecycleNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    sys.exit(run(HubNode, args))
+    sys.exit(run(HubNode, args, threads=2))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 Publishes ``spikes`` (SpikeBatch: electrode, time, kind PSP / evoked AP / spontaneous AP);
 takes ``stimulation`` (StimulationCommand) through the safety guard: a command beyond any limit is
 refused whole, logged and published on ``refusals``, never delivered. Deactivating the node drops every
-queued stimulus (the safe state).
+queued stimulus (the safe state), and so does the watchdog when the hub (which sends keepalive
+batches) is silent for longer than ``watchdog_s``; stimulation resumes by itself once it is heard.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import replace
 
 from neurohybrid.mea.backend import MEA_BACKENDS
@@ -65,7 +67,13 @@ class MEANode(DeviceNode):
     def destroy_inputs(self) -> None:
         self.destroy_subscription(self._stim_sub)
 
+    def on_link_lost(self) -> None:
+        self.backend.safe_state()
+        self.get_logger().warning(f"{self.frame_id}: stimulation stopped (hub silent)")
+
     def _on_stimulation(self, msg: StimulationCommand) -> None:
+        if self._timer is not None:
+            self.link.heard(time.monotonic(), msg.seq)
         try:
             batch = stimulus_from_msg(msg)
         except (MalformedMessage, ValueError) as exc:
@@ -75,14 +83,18 @@ class MEANode(DeviceNode):
             self.refusals.report(Refusal.CATEGORY_STIMULATION,
                                  f"{len(batch)} command(s) while {self.frame_id} is not active", len(batch))
             return
-        device_batch = replace(batch, time_ns=self.clock_map.to_device(batch.time_ns))
+        if not len(batch):
+            return
+        device_time = self.hub_to_device_ns(batch.time_ns)
+        self.link.late_events += int((device_time < self.backend.now_ns).sum())
+        device_batch = replace(batch, time_ns=device_time)
         verdict = self.backend.stimulate(device_batch)
         for reason in verdict.reasons:
             self.refusals.report(Refusal.CATEGORY_STIMULATION, reason)
 
 
 def main(args: list[str] | None = None) -> None:
-    sys.exit(run(MEANode, args))
+    sys.exit(run(MEANode, args, threads=2))
 
 
 if __name__ == "__main__":

@@ -7,19 +7,25 @@ parameters given in ``metadata`` as MCAP metadata, so a recording says how it wa
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from pathlib import Path
 
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy
-from rclpy.utilities import get_message
 
 from neurohybrid.io.recording import RecordingError, RecordingWriter
 from neurohybrid.nodes.params import declare
 from neurohybrid.nodes.runtime import run, state_qos, stream_qos
 
 PACKAGE_TYPES = "neurohybrid/msg/"
+
+
+def message_class(type_name: str) -> type:
+    """``neurohybrid/msg/SpikeBatch`` -> the generated Python class."""
+    package, kind, name = type_name.split("/")
+    return getattr(importlib.import_module(f"{package}.{kind}"), name)
 
 
 class RecorderNode(Node):
@@ -58,7 +64,7 @@ class RecorderNode(Node):
             if latched:
                 qos.depth = self.qos_depth
             self._subs[topic] = self.create_subscription(
-                get_message(type_name), topic,
+                message_class(type_name), topic,
                 lambda data, t=topic, n=type_name: self._write(t, n, data), qos, raw=True)
             self.get_logger().info(f"recording {topic} [{type_name}]")
 

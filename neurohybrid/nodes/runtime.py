@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.qos import (
@@ -113,8 +113,12 @@ def autostart(node: LifecycleNode) -> None:
         raise RuntimeError(f"{node.get_name()}: activate failed (see log)")
 
 
-def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
-    """Init rclpy, build the node, spin until Ctrl-C or shutdown, clean up; exit code."""
+def run(make_node: Callable[[], Node], args: list[str] | None = None, threads: int = 1) -> int:
+    """Init rclpy, build the node, spin until Ctrl-C or shutdown, clean up; exit code.
+
+    ``threads=2`` lets a node's second callback group (clock exchanges) be served while its
+    default group (device steps, data) is busy; one thread is cheaper for everything else.
+    """
     rclpy.init(args=args)
     node = None
     code = 0
@@ -122,7 +126,8 @@ def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
         node = make_node()
         if isinstance(node, LifecycleNode) and node.get_parameter("autostart").value:
             autostart(node)
-        executor = SingleThreadedExecutor()
+        executor = (MultiThreadedExecutor(num_threads=threads) if threads > 1
+                    else SingleThreadedExecutor())
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -356,3 +356,48 @@ def test_hub_core_imports_without_rclpy():
         "assert 'rclpy' not in {m for m in sys.modules if sys.modules[m] is not None}\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)
+
+
+def test_static_synapses_are_read_for_weights_but_never_programmed(tmp_path):
+    import numpy as np
+
+    from neurohybrid.events import KIND_SILICON_SPIKE, KIND_SPONTANEOUS_AP, SpikeEvents
+    from neurohybrid.hub.connectivity import load_connectivity
+    from neurohybrid.hub.hub import Hub
+    from neurohybrid.hub.stimulus import StimulusMap
+    from neurohybrid.hub.weights import WeightMap
+    from neurohybrid.memristor.plasticity import PLASTICITY_RULES
+    from neurohybrid.memristor.sim import SimMemristorBackend
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "labs: {padova: mea, zurich: board}\n"
+        "synapses:\n"
+        "  - {pre: 'zurich:0', post: 'padova:1', device: [0, 0]}\n"
+        "  - {pre: 'zurich:0', post: 'padova:2', device: [0, 1], plastic: false}\n")
+    conn = load_connectivity(path)
+    assert conn.plastic.tolist() == [True, False]
+    mem = SimMemristorBackend(seed=1)
+    mem.configure()
+    hub = Hub(conn, mem, PLASTICITY_RULES.create("rate", n_synapses=2), WeightMap(), StimulusMap())
+    r0 = mem.resistance_ohm.copy()
+    t = np.arange(50) * 10_000_000 + 2_000_000_000
+    out = hub.on_spikes("zurich", SpikeEvents(np.zeros(50), t, np.full(50, KIND_SILICON_SPIKE)))
+    assert len(out.weighted["padova"]) == 100, "both synapses route"
+    hub.on_spikes("padova", SpikeEvents([1, 2], [t[-1] + 1, t[-1] + 1], [KIND_SPONTANEOUS_AP] * 2))
+    r1 = mem.resistance_ohm
+    assert r1[0, 0] > r0[0, 0], "the plastic synapse is potentiated (50 pre spikes in 1 s)"
+    assert r1[0, 1] == r0[0, 1], "the static synapse keeps its state"
+
+
+def test_plastic_flag_must_be_boolean(tmp_path):
+    import pytest
+
+    from neurohybrid.errors import ConfigError
+    from neurohybrid.hub.connectivity import load_connectivity
+
+    path = tmp_path / "c.yaml"
+    path.write_text("labs: {padova: mea, zurich: board}\n"
+                    "synapses:\n  - {pre: 'zurich:0', post: 'padova:1', device: [0, 0], plastic: maybe}\n")
+    with pytest.raises(ConfigError, match="plastic='maybe' must be true or false"):
+        load_connectivity(path)

@@ -1,0 +1,255 @@
+"""Recording: MCAP -> numpy by topic or lab, truncated files, hop latencies, no rclpy needed."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from rclpy.serialization import serialize_message
+
+from neurohybrid import msg as nh
+from neurohybrid.io.reader import Recording, RecordingReadError, UnknownTopicError
+from neurohybrid.io.recording import RecordingWriter
+from neurohybrid.nodes.convert import to_array
+
+T0_NS = 1_700_000_000_000_000_000
+MS = 1_000_000
+
+
+def _stamp(m, t_ns: int, frame: str):
+    m.header.stamp.sec, m.header.stamp.nanosec = divmod(t_ns, 1_000_000_000)
+    m.header.frame_id = frame
+    return m
+
+
+def _spikes(seq: int, t_ns: int, frame: str, ids, kind: int):
+    m = nh.SpikeBatch(seq=seq, clock_domain=frame.split("/")[0])
+    m.source_id = to_array(ids, np.uint32)
+    m.time_ns = to_array(t_ns + np.arange(len(ids)), np.int64)
+    m.kind = to_array(np.full(len(ids), kind), np.uint8)
+    return _stamp(m, t_ns, frame)
+
+
+def _states(t_ns: int, ids, resistance):
+    m = nh.SynapseStates(synapse_id=to_array(ids, np.uint32), wordline=to_array(ids, np.uint16),
+                         bitline=to_array(ids, np.uint16), resistance_ohm=to_array(resistance, np.float64),
+                         weight=to_array(np.zeros(len(ids)), np.float32),
+                         weight_byte=to_array(np.zeros(len(ids)), np.uint8),
+                         pre=[f"zurich:{i}" for i in ids], post=[f"padova:{i}" for i in ids])
+    return _stamp(m, t_ns, "southampton/memristor")
+
+
+def _weighted(t_ns: int, pre_frame: str, pre_stamp_ns: int, n: int = 2):
+    m = nh.WeightedEventBatch(seq=0, pre_frame=pre_frame, pre_stamp_ns=pre_stamp_ns)
+    for name, dtype in (("pre_id", np.uint32), ("pre_time_ns", np.int64), ("post_id", np.uint32),
+                        ("synapse_id", np.uint32), ("weight", np.float32), ("weight_byte", np.uint8),
+                        ("delivery_time_ns", np.int64)):
+        setattr(m, name, to_array(np.ones(n), dtype))
+    return _stamp(m, t_ns, "southampton/hub")
+
+
+@pytest.fixture
+def recording(tmp_path):
+    path = tmp_path / "r.mcap"
+    with RecordingWriter(path, chunk_size=2048) as w:
+        def put(topic, m, t_ns):
+            w.write(topic, f"neurohybrid/msg/{type(m).__name__}", serialize_message(m), t_ns, t_ns)
+        put("/padova/spikes", _spikes(0, T0_NS, "padova/mea", [1, 2, 3], 2), T0_NS)
+        put("/zurich/spikes", _spikes(4, T0_NS + MS, "zurich/board", [9], 3), T0_NS + MS)
+        put("/padova/spikes", _spikes(1, T0_NS + 2 * MS, "padova/mea", [], 2), T0_NS + 2 * MS)
+        put("/padova/spikes", _spikes(2, T0_NS + 3 * MS, "padova/mea", [4, 5], 0), T0_NS + 3 * MS)
+        put("/southampton/synapse_states", _states(T0_NS, [0, 1], [5000.0, 6000.0]), T0_NS)
+        put("/southampton/synapse_states", _states(T0_NS + 5 * MS, [1, 7], [6500.0, 4000.0]), T0_NS + 5 * MS)
+        put("/zurich/weighted_events", _weighted(T0_NS + 4 * MS, "padova/mea", T0_NS + 3 * MS), T0_NS + 4 * MS)
+        put("/zurich/weighted_events", _weighted(T0_NS + 6 * MS, "padova/mea", 0), T0_NS + 6 * MS)
+        put("/padova/weighted_events", _weighted(T0_NS + 7 * MS, "zurich/board", T0_NS + 5 * MS), T0_NS + 7 * MS)
+    return path
+
+
+def test_topics_are_found_by_schema_name(recording):
+    rec = Recording.open(recording)
+    assert rec.topics()["/padova/spikes"] == "neurohybrid/msg/SpikeBatch"
+    assert rec.topics_of("neurohybrid/SpikeBatch") == ["/padova/spikes", "/zurich/spikes"]
+    assert rec.message_count("/padova/spikes") == 3 and rec.message_count("/nowhere") == 0
+
+
+def test_spikes_of_a_lab_are_concatenated_over_batches_with_their_batch_stamp_and_seq(recording):
+    s = Recording.open(recording).spikes("padova")
+    assert s["topic"] == "/padova/spikes"
+    np.testing.assert_array_equal(s["source_id"], [1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(s["kind"], [2, 2, 2, 0, 0])
+    np.testing.assert_array_equal(s["seq"], [0, 0, 0, 2, 2])
+    np.testing.assert_array_equal(s["stamp_ns"], [T0_NS] * 3 + [T0_NS + 3 * MS] * 2)
+    np.testing.assert_array_equal(s["time_ns"], [T0_NS, T0_NS + 1, T0_NS + 2, T0_NS + 3 * MS, T0_NS + 3 * MS + 1])
+    np.testing.assert_array_equal(s["batch_seq"], [0, 1, 2])  # the empty batch is kept
+    np.testing.assert_array_equal(s["batch_count"], [3, 0, 2])
+    assert list(s["batch_frame_id"]) == ["padova/mea"] * 3
+    assert s["source_id"].dtype == np.uint32 and s["time_ns"].dtype == np.int64 and s["kind"].dtype == np.uint8
+
+
+def test_a_topic_name_works_as_well_as_a_lab(recording):
+    rec = Recording.open(recording)
+    assert rec.spikes("/zurich/spikes")["source_id"].tolist() == [9]
+    assert rec.spikes("zurich")["kind"].tolist() == [3]
+
+
+def test_unknown_lab_is_an_error_listing_the_topics_of_that_type(recording):
+    with pytest.raises(UnknownTopicError, match=r"southampton.*'/padova/spikes', '/zurich/spikes'"):
+        Recording.open(recording).spikes("southampton")
+
+
+def test_a_topic_of_another_type_is_an_error_naming_its_type(recording):
+    with pytest.raises(UnknownTopicError, match="SynapseStates"):
+        Recording.open(recording).spikes("/southampton/synapse_states")
+
+
+def test_a_lab_matching_several_topics_is_ambiguous(tmp_path):
+    path = tmp_path / "two.mcap"
+    data = serialize_message(_spikes(0, T0_NS, "padova/mea", [1], 2))
+    with RecordingWriter(path) as w:
+        for topic in ("/padova/spikes", "/padova/spikes_raw"):
+            w.write(topic, "neurohybrid/msg/SpikeBatch", data, T0_NS, T0_NS)
+    rec = Recording.open(path)
+    with pytest.raises(UnknownTopicError, match="several"):
+        rec.spikes("padova")
+    assert rec.spikes("/padova/spikes_raw")["source_id"].tolist() == [1]
+
+
+def test_synapse_states_form_a_time_by_synapse_matrix_with_nan_where_unlisted(recording):
+    s = Recording.open(recording).synapse_states("southampton")
+    np.testing.assert_array_equal(s["synapse_id"], [0, 1, 7])
+    np.testing.assert_array_equal(s["stamp_ns"], [T0_NS, T0_NS + 5 * MS])
+    np.testing.assert_array_equal(s["resistance_ohm"], [[5000.0, 6000.0, np.nan], [np.nan, 6500.0, 4000.0]])
+    assert list(s["pre"]) == ["zurich:0", "zurich:1", "zurich:7"]
+
+
+def test_hop_latencies_come_from_header_stamps_keyed_by_the_source_lab(recording):
+    hops = Recording.open(recording).hop_latencies()
+    assert set(hops) == {"padova->hub", "zurich->hub"}
+    np.testing.assert_allclose(hops["padova->hub"], [1e-3])  # the batch without pre_stamp is skipped
+    np.testing.assert_allclose(hops["zurich->hub"], [2e-3])
+
+
+def test_duration_spans_the_log_times(recording):
+    rec = Recording.open(recording)
+    assert rec.start_ns == T0_NS and rec.end_ns == T0_NS + 7 * MS
+    assert rec.duration_s == pytest.approx(7e-3)
+
+
+def test_a_file_cut_anywhere_opens_in_stream_mode_with_a_prefix_of_its_messages(tmp_path, recording):
+    data = recording.read_bytes()
+    full = Recording.open(recording)
+    assert not full.truncated
+    counts = []
+    for cut in np.linspace(200, len(data) - 1, 25).astype(int):
+        part = tmp_path / f"cut{cut}.mcap"
+        part.write_bytes(data[:cut])
+        rec = Recording.open(part)
+        assert rec.truncated
+        n = rec.message_count("/padova/spikes")
+        counts.append(n)
+        if n:
+            np.testing.assert_array_equal(rec.spikes("padova")["batch_seq"], np.arange(n))
+    assert counts == sorted(counts) and counts[-1] == 3 and counts[0] == 0
+
+
+def test_a_file_that_is_not_mcap_is_refused_naming_the_path(tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello, this is not an MCAP file")
+    with pytest.raises(RecordingReadError, match="notes.txt"):
+        Recording.open(bad)
+    with pytest.raises(RecordingReadError, match="missing.mcap"):
+        Recording.open(tmp_path / "missing.mcap")
+
+
+def test_reading_and_reporting_work_with_rclpy_blocked(tmp_path, recording):
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["rclpy"] = None
+        from neurohybrid.io.reader import Recording
+        from neurohybrid.io.summary import summarize
+        import neurohybrid.io.report, neurohybrid.io.recording
+        print(summarize(Recording.open(sys.argv[1]))["events"]["padova"]["total"])
+    """)
+    out = subprocess.run([sys.executable, "-c", code, str(recording)], capture_output=True, text=True,
+                         timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "5"
+
+
+def _equal(ours, reference, where: str) -> int:
+    """A CdrDecoder namespace equals mcap_ros2's decoded object field for field; returns fields compared."""
+    compared = 0
+    for name in type(reference).__slots__:
+        ref, got = getattr(reference, name), getattr(ours, name)
+        if hasattr(type(ref), "_type"):
+            compared += _equal(got, ref, f"{where}.{name}")
+        elif isinstance(ref, (bytes, list)) and not (ref and isinstance(ref[0], str)):
+            assert isinstance(got, np.ndarray), f"{where}.{name}"
+            np.testing.assert_array_equal(got, np.frombuffer(ref, np.uint8) if isinstance(ref, bytes)
+                                          else np.asarray(ref), err_msg=f"{where}.{name}")
+            compared += 1
+        else:
+            assert got == ref, f"{where}.{name}: {got!r} != {ref!r}"
+            compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("name", ["SpikeBatch", "WeightedEventBatch", "StimulationCommand", "SynapseStates",
+                                  "PlasticityEvent", "LinkStatus", "Refusal"])
+def test_cdr_decoder_agrees_with_mcap_ros2_on_every_field(name):
+    from mcap_ros2._dynamic import generate_dynamic
+
+    from neurohybrid.io.msgdefs import ros2msg_definition
+    from neurohybrid.io.reader import CdrDecoder
+    from neurohybrid.testing.messages import mock_messages
+
+    schema = f"neurohybrid/msg/{name}"
+    data = serialize_message(mock_messages(seed=3)[name])
+    reference = generate_dynamic(schema, ros2msg_definition(schema))[schema](data)
+    n_fields = len(type(reference).__slots__) - 1 + 3  # the header is sec, nanosec, frame_id
+    assert _equal(CdrDecoder(schema, ros2msg_definition(schema))(data), reference, name) == n_fields
+
+
+def test_cdr_decoder_reads_big_endian_fixed_arrays_nested_sequences_and_skips_constants():
+    from neurohybrid.io.reader import CdrDecoder
+
+    schema = ("int8 LIMIT = 3\nbool flag\nfloat64[2] pair\npkg/Item[] items\nstring<=8 label\n"
+              "================================================================================\n"
+              "MSG: pkg/Item\nuint16 id\nstring name\n")
+    data = (b"\x00\x00\x00\x00" + b"\x01" + b"\x00" * 7 + struct.pack(">2d", 1.5, -2.0)
+            + struct.pack(">I", 2) + struct.pack(">H", 7) + b"\x00\x00" + struct.pack(">I", 3) + b"ab\x00"
+            + b"\x00" + struct.pack(">H", 9) + b"\x00\x00" + struct.pack(">I", 1) + b"\x00"
+            + b"\x00\x00\x00" + struct.pack(">I", 4) + b"xyz\x00")
+    m = CdrDecoder("pkg/msg/Thing", schema)(data)
+    assert m.flag is True and not hasattr(m, "LIMIT")
+    np.testing.assert_array_equal(m.pair, [1.5, -2.0])
+    assert [(i.id, i.name) for i in m.items] == [(7, "ab"), (9, "")]
+    assert m.label == "xyz"
+
+
+def test_a_schema_the_cdr_decoder_cannot_read_falls_back_to_mcap_ros2(tmp_path):
+    from mcap.records import Channel, Schema
+    from mcap_ros2.decoder import DecoderFactory
+
+    from neurohybrid.io.reader import CdrDecoder, decoder_for
+
+    schema = Schema(id=1, name="pkg/msg/Wide", encoding="ros2msg", data=b"wstring text\n")
+    channel = Channel(id=1, topic="/w", message_encoding="cdr", schema_id=1, metadata={})
+    assert not isinstance(decoder_for(channel, schema, DecoderFactory()), CdrDecoder)
+    known = Schema(id=2, name="pkg/msg/Narrow", encoding="ros2msg", data=b"string text\n")
+    assert isinstance(decoder_for(channel, known, DecoderFactory()), CdrDecoder)
+
+
+def test_a_malformed_message_is_reported_with_its_topic_and_index(tmp_path):
+    path = tmp_path / "bad.mcap"
+    good = serialize_message(_spikes(0, T0_NS, "padova/mea", [1, 2], 2))
+    with RecordingWriter(path) as w:
+        w.write("/padova/spikes", "neurohybrid/msg/SpikeBatch", good, T0_NS, T0_NS)
+        w.write("/padova/spikes", "neurohybrid/msg/SpikeBatch", good[:30], T0_NS + 1, T0_NS + 1)
+    with pytest.raises(RecordingReadError, match="message 1 of /padova/spikes"):
+        Recording.open(path).spikes("padova")
