@@ -1,6 +1,6 @@
 # neurohybrid: two commands, `make demo` and `make test`, each bootstrapping what it needs.
 SHELL := /bin/bash
-.SHELLFLAGS := -eu -o pipefail -c
+.SHELLFLAGS := -e -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 DURATION ?= 60
@@ -18,7 +18,9 @@ venv: $(VENV)/.bootstrapped
 # Pinned wheels (ROS 2 Kilted, numpy, ...) and the CMake repair of the wheels, idempotent.
 $(VENV)/.bootstrapped: requirements.txt tools/fix_ros_cmake.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	mkdir -p log
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.txt \
+		> log/pip-install.txt 2>&1 || { tail -40 log/pip-install.txt; exit 1; }
 	$(VENV)/bin/python tools/fix_ros_cmake.py $(VENV)
 	touch $@
 
