@@ -77,7 +77,14 @@ def lab(tmp_path_factory):
             wordline=5, bitline=5, amplitude_v=12.0, width_s=1e-4, count=1))
         r1 = call(read, srv.ReadMemristor.Request(wordline=5, bitline=5))
         probes["resistance_before_after_refusal"] = (r0.resistance_ohm, r1.resistance_ohm)
-        wait_for(lambda: len(seen["refusals"]) >= 4, 30, spin, "four refusals")
+        probes["program_ok"] = call(program, srv.ProgramMemristor.Request(
+            wordline=5, bitline=5, amplitude_v=4.0, width_s=1e-4, count=3))
+        def probes_refused() -> bool:
+            reasons = {(r.header.frame_id, r.category): r.reason for r in seen["refusals"]}
+            stim = [r.reason for r in seen["refusals"] if "amplitude_ua=500" in r.reason]
+            return bool(stim) and {("southampton/memristor", 2), ("zurich/board", 2)} <= set(reasons)
+
+        wait_for(probes_refused, 30, spin, "the probes' refusals")
         probes["refusals"] = list(seen["refusals"])
         n_before = len(seen["padova"])
         wait_for(lambda: len(seen["padova"]) > n_before + 10, 30, spin, "MEA still streaming after bad input")
@@ -112,6 +119,12 @@ def test_out_of_range_programming_is_refused_and_leaves_the_device_untouched(lab
     assert not res.success and "12.0" in res.message and "5.0" in res.message
     before, after = lab["resistance_before_after_refusal"]
     assert after == pytest.approx(before, rel=0.03)  # read noise only
+
+
+def test_programming_within_limits_moves_the_device_the_right_way(lab):
+    res = lab["program_ok"]
+    assert res.success, res.message
+    assert res.resistance_after_ohm > res.resistance_before_ohm  # +4 V raises R (weight up)
 
 
 def test_recording_has_both_labs_spikes_stimulation_and_states(lab):
