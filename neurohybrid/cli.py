@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("recording", help="an MCAP recording")
     p.add_argument("--out", default=None, help="output folder (default: beside the recording)")
     p.set_defaults(func=cmd_report)
+
+    from neurohybrid.transport.cli import add_parser as add_certs_parser
+
+    add_certs_parser(sub)
     return parser
 
 
