@@ -103,6 +103,9 @@ class HubNode(LifecycleNode):
             pulse_count=d("stim_pulse_count", 1, "pulses per stimulus", (1, 1000)),
         )
         self.state_period_s = d("state_period_s", 1.0, "synapse-state publish period, s", (0.01, 60.0))
+        self.changed_state_period_s = d("changed_state_period_s", 0.1,
+                                        "after plasticity, states are published within this time, s",
+                                        (0.01, 60.0))
         self.qos_depth = d("qos_depth", 100, "depth of the reliable streams", (1, 10000))
         self.keepalive_s = d("keepalive_s", 0.03, "send an empty batch to a lab idle this long, s", (0.001, 10.0))
         self.gap_tolerance_s = d("gap_tolerance_s", 0.05, "time between a lab's batches counted as missing data, s",
@@ -115,6 +118,7 @@ class HubNode(LifecycleNode):
         self._trackers: dict[str, SequenceTracker] = {}
         self._last_slice_end: dict[str, int] = {}
         self._active = False
+        self._states_dirty = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -155,6 +159,7 @@ class HubNode(LifecycleNode):
                                 callback_group=MutuallyExclusiveCallbackGroup()),
             self.create_timer(self.keepalive_s, self._keepalive),
             self.create_timer(self.state_period_s, self.publish_states),
+            self.create_timer(self.changed_state_period_s, self._publish_changed_states),
         ]
         self.get_logger().info(f"configured: {len(conn)} synapses, labs {dict(conn.lab_kinds)}, "
                                f"rule {self.rule_name}, memristor {self.backend_name}")
@@ -211,8 +216,7 @@ class HubNode(LifecycleNode):
         for target, batch in out.stimulation.items():
             self._send(target, fill_stimulation(StimulationCommand(**pre), batch))
         self._publish_plasticity(out.plasticity)
-        if len(out.plasticity):
-            self.publish_states()
+        self._states_dirty |= bool(len(out.plasticity))
 
     def _send(self, lab: str, msg: object) -> None:
         """Publish a batch to ``lab`` with that lab's own sequence number."""
@@ -254,12 +258,19 @@ class HubNode(LifecycleNode):
                 pre_count=int(rec.pre_count[i]))
             stamp_now(self, m.header, MEMRISTOR_FRAME)
             self._plasticity_pub.publish(m)
-            if not rec.accepted[i]:
-                self.refusals.report(Refusal.CATEGORY_PROGRAMMING, rec.reason[i])
+        refused = [r for r, ok in zip(rec.reason, rec.accepted) if not ok]
+        if refused:
+            more = f" (+{len(refused) - 1} more in this batch)" if len(refused) > 1 else ""
+            self.refusals.report(Refusal.CATEGORY_PROGRAMMING, refused[0] + more, len(refused))
+
+    def _publish_changed_states(self) -> None:
+        if self._states_dirty:
+            self.publish_states()
 
     def publish_states(self) -> None:
         if self.hub is None:
             return
+        self._states_dirty = False
         s = self.hub.synapse_states()
         m = SynapseStates(
             synapse_id=to_array(s["synapse_id"], np.uint32), wordline=to_array(s["wordline"], np.uint16),
@@ -305,8 +316,8 @@ class HubNode(LifecycleNode):
         if len(done):
             res.resistance_before_ohm = float(result.resistance_before_ohm[done[0]])
             res.resistance_after_ohm = float(result.resistance_after_ohm[done[-1]])
-        for reason in result.reasons:
-            self.refusals.report(Refusal.CATEGORY_PROGRAMMING, reason)
+        if result.reasons:
+            self.refusals.report(Refusal.CATEGORY_PROGRAMMING, "; ".join(result.reasons), len(result.reasons))
         self.publish_states()
         return res
 

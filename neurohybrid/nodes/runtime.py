@@ -61,19 +61,31 @@ def stamp_ns(header: object) -> int:
 
 
 class RefusalReporter:
-    """Logs, counts and publishes refusals (stimulation, programming, malformed input)."""
+    """Logs, counts and publishes refusals (stimulation, programming, malformed input).
 
-    def __init__(self, node: Node, frame_id: str, topic: str = "refusals") -> None:
+    Every refusal is published; the log gets at most one line per second (a logger call costs
+    more than the refusal itself at high rates), carrying the count since the last line.
+    """
+
+    def __init__(self, node: Node, frame_id: str, topic: str = "refusals",
+                 log_period_s: float = 1.0) -> None:
         self._node = node
         self._frame_id = frame_id
         self._pub = node.create_publisher(Refusal, topic, event_qos())
+        self._log_period_s = log_period_s
+        self._last_log = float("-inf")
+        self._unlogged = 0
         self.totals: dict[int, int] = {}
 
     def report(self, category: int, reason: str, count: int = 1) -> None:
         """Count ``count`` refused items of ``category`` and tell the world why."""
         self.totals[category] = self.totals.get(category, 0) + count
-        self._node.get_logger().warning(
-            f"refused {count} (total {self.totals[category]}): {reason}", throttle_duration_sec=1.0)
+        self._unlogged += count
+        now = time.monotonic()
+        if now - self._last_log >= self._log_period_s:
+            self._node.get_logger().warning(
+                f"refused {self._unlogged} item(s) since last report (total {self.totals[category]}): {reason}")
+            self._last_log, self._unlogged = now, 0
         msg = Refusal(category=category, reason=reason, count=count, total=self.totals[category])
         stamp_now(self._node, msg.header, self._frame_id)
         self._pub.publish(msg)
