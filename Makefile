@@ -39,7 +39,12 @@ test: build
 demo: build
 	$(ROS_ENV) && neurohybrid demo --duration $(DURATION)
 
-bench: build
+# Benchmark-only packages (peers, profiler), pinned in requirements-bench.txt; idempotent.
+$(VENV)/.bench-deps: requirements-bench.txt $(VENV)/.bootstrapped
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c requirements.txt
+	touch $@
+
+bench: build $(VENV)/.bench-deps
 	$(ROS_ENV) && python bench/run.py --quick $(QUICK) --soak $(SOAK)
 
 clean:
