@@ -49,7 +49,7 @@ def cmd_report(ns: argparse.Namespace) -> int:
     out = Path(ns.out) if ns.out else Path(ns.recording).parent
     summary = make_report(Path(ns.recording), out)
     print(json.dumps(summary, indent=1, default=str))
-    print(f"report: {out / 'report.png'}, {out / 'summary.json'}")
+    print(f"report: {out / 'report.html'}, {out / 'report.png'}, {out / 'summary.json'}")
     return 0
 
 
@@ -74,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default: beside the recording)")
     p.set_defaults(func=cmd_report)
 
+    from neurohybrid.io.cli import add_parsers as add_export_parsers
     from neurohybrid.transport.cli import add_parser as add_certs_parser
+
+    add_export_parsers(sub)
 
     add_certs_parser(sub)
     return parser

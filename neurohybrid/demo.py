@@ -101,6 +101,6 @@ def run_demo(duration_s: float, results_root: Path = Path("results")) -> int:
     })
     print(json.dumps({k: summary[k] for k in summary if k in ("events", "plasticity", "stimulation")},
                      indent=1, default=str)[:2000])
-    print(f"[demo] results in {out}: recording.mcap, summary.json, report.png "
+    print(f"[demo] results in {out}: recording.mcap, summary.json, report.png, report.html "
           f"(results/latest points there)")
     return 0

@@ -1,11 +1,18 @@
-"""One figure and one JSON file that say what happened in a recording.
+"""The figures, one JSON file and one HTML page that say what happened in a recording.
 
-``report.png`` panels, top to bottom: a raster per lab (time vs source id, coloured by event
-kind, with the population rate on a second axis), the memristive synapses' resistance traces
-(the synapses that changed most highlighted, LTP ``^`` / LTD ``v`` markers where the rule
-programmed them, cf. Serb et al. 2020, Fig. 4), and a histogram of each hop's latency.
-``summary.json`` is :func:`neurohybrid.io.summary.summarize` plus the caller's ``extra``.
-Drawn with matplotlib's Agg canvas (no display, no global backend switch).
+``report.png`` (the overview) panels, top to bottom: a raster per lab (time vs source id,
+coloured by event kind, with the population rate on a second axis), the memristive synapses'
+resistance traces (the synapses that changed most highlighted, LTP ``^`` / LTD ``v`` markers
+where the rule programmed them, cf. Serb et al. 2020, Fig. 4), and a histogram of each hop's
+latency. The figure set of a paper, one PNG each (``FIGURES``): ``raster.png`` (per-lab raster
+with population rate), ``resistance.png`` (resistance and weight trajectories with LTP/LTD
+markers), ``stimulation.png`` (stimulation commands delivered vs refused per second, refusal
+categories), ``latency.png`` (per-hop latency distributions, histogram and CDF),
+``link_status.png`` (per lab: link up/down, round trip, clock offset, sequence gaps and late
+events over time). ``report.html`` embeds every PNG and the summary table
+(:mod:`neurohybrid.io.html`). ``summary.json`` is :func:`neurohybrid.io.summary.summarize`
+plus the caller's ``extra``. Drawn with matplotlib's Agg canvas (no display, no global backend
+switch).
 """
 
 from __future__ import annotations
@@ -19,18 +26,25 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from neurohybrid.events import KIND_NAMES
+from neurohybrid.io.html import write_html
 from neurohybrid.io.reader import (
+    LINK_STATUS,
     NS_PER_S,
     PLASTICITY_EVENT,
+    REFUSAL,
     SPIKE_BATCH,
+    STIMULATION_COMMAND,
     SYNAPSE_STATES,
     Recording,
     lab_of,
 )
-from neurohybrid.io.summary import LTD, LTP, MS_PER_S, summarize
+from neurohybrid.io.summary import CATEGORY_STIMULATION, LTD, LTP, MS_PER_S, REFUSAL_CATEGORIES, summarize
 
 REPORT_PNG = "report.png"
+REPORT_HTML = "report.html"
 SUMMARY_JSON = "summary.json"
+STIM_BIN_S = 1.0
+"""Bin of the stimulation delivered/refused counts, s."""
 RATE_BIN_S = 0.1
 """Bin of the population-rate trace, s."""
 MAX_HIGHLIGHTED_SYNAPSES = 8
@@ -129,6 +143,125 @@ def _latency(ax: Any, rec: Recording) -> None:
     ax.legend(fontsize=7, frameon=False)
 
 
+def _resistance_figure(fig: Figure, rec: Recording) -> None:
+    ax_r, ax_w = fig.subplots(2, 1, sharex=True)
+    _resistance(ax_r, rec)
+    ax_w.set_ylabel("weight")
+    ax_w.set_xlabel("time from recording start, s")
+    topics = rec.topics_of(SYNAPSE_STATES)
+    if topics:
+        s = rec.synapse_states(topics[0])
+        ax_w.plot((s["stamp_ns"] - rec.start_ns) / NS_PER_S, s["weight"], color="0.6", lw=0.5)
+        ax_w.set_title("weights mapped from resistance (Rmin/Rmax), all synapses", fontsize=9, loc="left")
+
+
+def _stimulation_figure(fig: Figure, rec: Recording) -> None:
+    ax_n, ax_c = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
+    ax_n.set_xlabel("time from recording start, s")
+    ax_n.set_ylabel(f"commands per {STIM_BIN_S:g} s")
+    sent = [(rec.stimulation(t)["stamp_ns"] - rec.start_ns) / NS_PER_S for t in rec.topics_of(STIMULATION_COMMAND)]
+    sent_s = np.concatenate(sent) if sent else np.empty(0)
+    refused_s, refused_n, categories = [], [], {}
+    for topic in rec.topics_of(REFUSAL):
+        r = rec.refusals(topic)
+        for code in np.unique(r["category"]):
+            name = REFUSAL_CATEGORIES.get(int(code), str(int(code)))
+            categories[name] = categories.get(name, 0) + int(r["count"][r["category"] == code].sum())
+        stim = r["category"] == CATEGORY_STIMULATION
+        refused_s.append((r["stamp_ns"][stim] - rec.start_ns) / NS_PER_S)
+        refused_n.append(r["count"][stim].astype(np.float64))
+    refused_t = np.concatenate(refused_s) if refused_s else np.empty(0)
+    refused_w = np.concatenate(refused_n) if refused_n else np.empty(0)
+    end_s = max(rec.duration_s, STIM_BIN_S)
+    edges = np.arange(0.0, end_s + STIM_BIN_S, STIM_BIN_S)
+    sent_c, _ = np.histogram(sent_s, edges)
+    refused_c, _ = np.histogram(refused_t, edges, weights=refused_w)
+    delivered = np.maximum(sent_c - refused_c, 0)
+    ax_n.bar(edges[:-1], delivered, width=STIM_BIN_S, align="edge", color="tab:green", label="delivered")
+    ax_n.bar(edges[:-1], refused_c, width=STIM_BIN_S, align="edge", bottom=delivered, color="tab:red",
+             label="refused")
+    ax_n.set_title(f"stimulation: {len(sent_s)} commands, {int(refused_w.sum())} refused (delivered = "
+                   "commands - refusals)", fontsize=9, loc="left")
+    ax_n.legend(fontsize=7, frameon=False)
+    ax_c.set_title("refusals by category", fontsize=9, loc="left")
+    if categories:
+        ax_c.barh(list(categories), list(categories.values()), color="tab:red")
+    else:
+        ax_c.text(0.5, 0.5, "no refusals", ha="center", transform=ax_c.transAxes)
+
+
+def _latency_figure(fig: Figure, rec: Recording) -> None:
+    ax_h, ax_c = fig.subplots(1, 2)
+    _latency(ax_h, rec)
+    ax_c.set_xlabel("latency, ms")
+    ax_c.set_ylabel("fraction of batches")
+    ax_c.set_title("cumulative distribution", fontsize=9, loc="left")
+    hops = {hop: np.sort(seconds * MS_PER_S) for hop, seconds in rec.hop_latencies().items() if len(seconds)}
+    for hop, ms in hops.items():
+        ax_c.plot(ms, np.arange(1, len(ms) + 1) / len(ms), label=hop)
+    ax_c.set_xscale("symlog", linthresh=1.0)
+    if hops:
+        ax_c.legend(fontsize=7, frameon=False)
+
+
+def _link_figure(fig: Figure, rec: Recording) -> None:
+    axes = fig.subplots(4, 1, sharex=True)
+    labels = ("link up", "round trip, ms", "clock offset, ms", "gaps / late events")
+    for ax, label in zip(axes, labels):
+        ax.set_ylabel(label, fontsize=8)
+    axes[-1].set_xlabel("time from recording start, s")
+    topics = rec.topics_of(LINK_STATUS)
+    if not topics:
+        axes[0].text(0.5, 0.5, "no LinkStatus recorded", ha="center", transform=axes[0].transAxes)
+        return
+    for topic in topics:
+        ls = rec.link_status(topic)
+        t = (ls["stamp_ns"] - rec.start_ns) / NS_PER_S
+        lab = lab_of(topic)
+        axes[0].step(t, ls["link_up"].astype(float), where="post", label=lab)
+        axes[1].plot(t, ls["rtt_s"] * MS_PER_S, ".-", ms=3, label=lab)
+        axes[2].errorbar(t, ls["clock_offset_s"] * MS_PER_S, yerr=ls["clock_offset_uncertainty_s"] * MS_PER_S,
+                         fmt=".-", ms=3, lw=0.8, label=lab)
+        axes[3].plot(t, ls["sequence_gaps"].astype(float), "-", label=f"{lab} gaps")
+        axes[3].plot(t, ls["late_events"].astype(float), "--", label=f"{lab} late events")
+    axes[0].set_title("link of each lab to the hub (LinkStatus, 1 Hz)", fontsize=9, loc="left")
+    for ax in axes:
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+
+
+def _raster_figure(fig: Figure, rec: Recording) -> None:
+    topics = rec.topics_of(SPIKE_BATCH)
+    axes = np.atleast_1d(fig.subplots(max(len(topics), 1), 1, sharex=True))
+    for ax, topic in zip(axes, topics):
+        _raster(ax, rec, topic)
+    if not topics:
+        axes[0].text(0.5, 0.5, "no spikes recorded", ha="center", transform=axes[0].transAxes)
+    axes[-1].set_xlabel("time from recording start, s")
+
+
+FIGURES = {
+    "raster": (_raster_figure, 2, "per-lab raster (colour = event kind) with population rate"),
+    "resistance": (_resistance_figure, 2, "memristor resistance and weight trajectories, LTP ^ / LTD v"),
+    "stimulation": (_stimulation_figure, 1, "stimulation commands delivered vs refused, refusals by category"),
+    "latency": (_latency_figure, 1, "per-hop latency distributions (source publish -> hub publish)"),
+    "link_status": (_link_figure, 3, "link status of each lab over time"),
+}
+"""Name -> (drawing function, height in panels, caption); written as ``<name>.png``."""
+
+
+def make_figures(rec: Recording, out_dir: str | os.PathLike) -> dict[str, tuple[Path, str]]:
+    """Write every figure of ``FIGURES`` as ``<name>.png`` in ``out_dir``; return name -> (path, caption)."""
+    out = Path(out_dir)
+    written = {}
+    for name, (draw, panels, caption) in FIGURES.items():
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, PANEL_HEIGHT_IN * panels), dpi=DPI, layout="constrained")
+        draw(fig, rec)
+        path = out / f"{name}.png"
+        fig.savefig(path)
+        written[name] = (path, caption)
+    return written
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -141,7 +274,8 @@ def _json_default(value: Any) -> Any:
 
 def make_report(recording_path: str | os.PathLike, out_dir: str | os.PathLike,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write ``report.png`` and ``summary.json`` for the MCAP at ``recording_path``; return the summary.
+    """Write ``report.png``, the ``FIGURES`` PNGs, ``report.html`` and ``summary.json`` for the MCAP at
+    ``recording_path``; return the summary.
 
     ``extra`` (e.g. CPU load, protocol) is merged into the summary's top level; a key that the
     summary already has raises ValueError rather than hiding a measured value.
@@ -168,5 +302,9 @@ def make_report(recording_path: str | os.PathLike, out_dir: str | os.PathLike,
     fig.suptitle(f"{Path(recording_path).name}: {rec.duration_s:.1f} s"
                  + (" (truncated: writer did not finish)" if rec.truncated else ""), fontsize=10)
     fig.savefig(out / REPORT_PNG)
+    figures = {"report": (out / REPORT_PNG, "overview: rasters, resistance traces, latency"),
+               **make_figures(rec, out)}
+    write_html(out / REPORT_HTML, f"neurohybrid report: {Path(recording_path).name}", figures,
+               json.loads(json.dumps(summary, allow_nan=False, default=_json_default)))
     (out / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, allow_nan=False, default=_json_default))
     return summary

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from neurohybrid.board.backend import BOARD_BACKENDS
+from neurohybrid.errors import ConfigError
 from neurohybrid.msg import Refusal, WeightedEventBatch
 from neurohybrid.nodes.convert import MalformedMessage, weighted_from_msg
 from neurohybrid.nodes.device_node import DeviceNode
@@ -32,6 +33,8 @@ class BoardNode(DeviceNode):
 
     def __init__(self) -> None:
         super().__init__("board", "zurich")
+        import neurohybrid.board.replay  # noqa: F401  (registers the "replay" backend)
+
         d = lambda *a, **k: declare(self, *a, read_only=True, **k)  # noqa: E731
         self.backend_name = d("backend", "sim", "board backend", choices=tuple(BOARD_BACKENDS.names()))
         self.sim_args = dict(
@@ -56,12 +59,20 @@ class BoardNode(DeviceNode):
         )
         self.stale_input_s = d("stale_input_s", 0.5, "input later than this is dropped, s", (0.0, 60.0))
         self.drive_weight = d("drive_weight", 1.0, "weight of drive input events", (0.0, 1.0))
+        self.replay_args = dict(
+            replay_file=d("replay_file", "", "recording to replay (replay backend: .mcap or .nwb)"),
+            replay_speed=d("replay_speed", 1.0, "replay speed, x real time (replay backend)", (0.01, 100.0)),
+        )
         self._protocol: PhaseProtocol | None = None
         self._drive_until_s = 0.0
         self._sub = None
 
     def open_backend(self) -> object:
         neurons = [n for n in self.drive["neurons"] if n >= 0]
+        if self.backend_name == "replay" and neurons:
+            raise ConfigError(f"drive_neurons={neurons!r}: a replayed board cannot be driven; allowed: [-1]")
+        if self.backend_name == "replay":
+            return BOARD_BACKENDS.create("replay", **self.replay_args)
         self._protocol = PhaseProtocol(neurons, list(self.drive["durations_s"]),
                                        list(self.drive["rates_hz"]), seed=self.sim_args["seed"] + 1)
         kwargs = self.sim_args if self.backend_name == "sim" else {}

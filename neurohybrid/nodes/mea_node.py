@@ -30,6 +30,8 @@ class MEANode(DeviceNode):
 
     def __init__(self) -> None:
         super().__init__("mea", "padova")
+        import neurohybrid.mea.replay  # noqa: F401  (registers the "replay" backend)
+
         d = lambda *a, **k: declare(self, *a, read_only=True, **k)  # noqa: E731
         self.backend_name = d("backend", "sim", "MEA backend", choices=tuple(MEA_BACKENDS.names()))
         self.layout_args = dict(
@@ -53,11 +55,15 @@ class MEANode(DeviceNode):
             threshold_k=d("threshold_k", 5.0, "detector threshold, x robust noise", (2.0, 20.0)),
             fs_hz=d("fs_hz", 25000.0, "sampling rate, Hz", (1000.0, 50000.0)),
         )
+        self.replay_args = dict(
+            replay_file=d("replay_file", "", "recording to replay (replay backend: .mcap, .nwb or a neo file)"),
+            replay_speed=d("replay_speed", 1.0, "replay speed, x real time (replay backend)", (0.01, 100.0)),
+        )
         self._stim_sub = None
 
     def open_backend(self) -> object:
         layout = make_layout(**self.layout_args)
-        kwargs = self.sim_args if self.backend_name == "sim" else {}
+        kwargs = {"sim": self.sim_args, "replay": self.replay_args}.get(self.backend_name, {})
         return MEA_BACKENDS.create(self.backend_name, layout=layout, limits=self.limits, **kwargs)
 
     def create_inputs(self) -> None:
@@ -89,8 +95,9 @@ class MEANode(DeviceNode):
         self.link.late_events += int((device_time < self.backend.now_ns).sum())
         device_batch = replace(batch, time_ns=device_time)
         verdict = self.backend.stimulate(device_batch)
-        for reason in verdict.reasons:
-            self.refusals.report(Refusal.CATEGORY_STIMULATION, reason)
+        if verdict.reasons:
+            more = f" (+{len(verdict.reasons) - 1} more in this batch)" if len(verdict.reasons) > 1 else ""
+            self.refusals.report(Refusal.CATEGORY_STIMULATION, verdict.reasons[0] + more, len(verdict.reasons))
 
 
 def main(args: list[str] | None = None) -> None:
