@@ -76,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from neurohybrid.io.cli import add_parsers as add_export_parsers
     from neurohybrid.transport.cli import add_parser as add_certs_parser
+    from neurohybrid.transport.site import add_parser as add_transport_profile_parser
 
     add_export_parsers(sub)
+    add_transport_profile_parser(sub)
 
     add_certs_parser(sub)
     return parser

@@ -1,8 +1,14 @@
-"""Parses a ROS 2 YAML launch file into the processes to start (the YAML frontend subset we use)."""
+"""Parses a ROS 2 YAML launch file into the processes to start (the YAML frontend subset we use).
+
+Every action takes the standard ``if``/``unless`` attributes (after substitution: true/1/false/0);
+``executable: {cmd: ...}`` runs a plain command (split like a shell, ``shlex``), supervised like a node.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +39,8 @@ class NodeSpec:
     respawn: bool = False
     respawn_delay_s: float = 1.0
     source: str = ""
+    #: The command of an ``executable`` action (its first word is looked up on PATH); empty for a node.
+    cmd: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -47,10 +55,15 @@ class _Scope:
     env: dict[str, str]
 
 
-ACTIONS = ("arg", "let", "node", "include", "group", "set_env", "set-env",
+ACTIONS = ("arg", "let", "node", "executable", "include", "group", "set_env", "set-env",
            "push_ros_namespace", "push-ros-namespace")
 NODE_KEYS = {"pkg", "exec", "name", "namespace", "param", "remap", "respawn", "respawn_delay",
              "args", "output", "env", "ros_args", "launch-prefix", "exec_name"}
+EXECUTABLE_KEYS = {"cmd", "name", "output", "env", "respawn", "respawn_delay"}
+#: Attributes every action takes (ROS 2 launch frontend): the action runs only if the condition holds.
+CONDITION_KEYS = ("if", "unless")
+#: Values a condition may take once substituted (ROS 2 ``IfCondition``, case-insensitive).
+CONDITION_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 
 def load_launch_file(path: str | Path, arguments: dict[str, str] | None = None) -> list[NodeSpec]:
@@ -109,7 +122,22 @@ class _Context:
             (tag, body), = item.items()
             if tag not in ACTIONS:
                 raise self.error(tag, f"unknown tag; supported: {', '.join(ACTIONS)}")
+            if isinstance(body, dict) and any(k in body for k in CONDITION_KEYS):
+                if not self._condition_holds(tag, body, scope):
+                    continue
+                body = {k: v for k, v in body.items() if k not in CONDITION_KEYS}
             getattr(self, "_" + tag.replace("-", "_"))(body, scope)
+
+    def _condition_holds(self, tag: str, body: dict, scope: _Scope) -> bool:
+        """``if``/``unless`` of an action: each must substitute to true/1/false/0."""
+        if all(k in body for k in CONDITION_KEYS):
+            raise self.error(tag, "give either 'if' or 'unless', not both")
+        key = "if" if "if" in body else "unless"
+        text = str(self.sub(body[key], scope, tag)).strip().lower()
+        if text not in CONDITION_VALUES:
+            raise self.error(tag, f"{key}={body[key]!r} resolved to {text!r}; allowed "
+                                  f"{', '.join(CONDITION_VALUES)}")
+        return CONDITION_VALUES[text] == (key == "if")
 
     def _attrs(self, tag: str, body: Any, required: tuple[str, ...], allowed: set[str]) -> dict:
         if not isinstance(body, dict):
@@ -208,6 +236,25 @@ class _Context:
         spec.respawn_delay_s = float(s(a.get("respawn_delay", 1.0)))
         self.nodes.append(spec)
 
+    def _executable(self, body: Any, scope: _Scope) -> None:
+        a = self._attrs("executable", body, ("cmd",), EXECUTABLE_KEYS)
+        s = lambda v: self.sub(v, scope, "executable")  # noqa: E731
+        try:
+            cmd = shlex.split(str(s(a["cmd"])))
+        except ValueError as exc:
+            raise self.error("executable", f"cmd {a['cmd']!r}: {exc}") from None
+        if not cmd:
+            raise self.error("executable", "cmd is empty")
+        spec = NodeSpec(package="", executable=Path(cmd[0]).name,
+                        name=str(s(a["name"])) if "name" in a else None, namespace=scope.namespace,
+                        env=dict(scope.env), source=str(self.path), cmd=cmd)
+        for entry in a.get("env", []) or []:
+            e = self._attrs("executable/env", entry, ("name", "value"), {"name", "value"})
+            spec.env[e["name"]] = str(s(e["value"]))
+        spec.respawn = _bool(s(a.get("respawn", False)), self.error("executable", "respawn must be true/false"))
+        spec.respawn_delay_s = float(s(a.get("respawn_delay", 1.0)))
+        self.nodes.append(spec)
+
 
 def _sub_tree(value: Any, s: Any) -> Any:
     if isinstance(value, dict):
@@ -260,6 +307,11 @@ def parse_arguments(items: list[str]) -> dict[str, str]:
 
 def command_line(spec: NodeSpec) -> list[str]:
     """The command that starts ``spec``, as ``ros2 launch`` would build it."""
+    if spec.cmd:
+        found = shutil.which(spec.cmd[0])
+        if found is None:
+            raise LaunchError(f"{spec.source}: <executable>: command {spec.cmd[0]!r} not found on PATH")
+        return [found, *spec.cmd[1:]]
     from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 
     try:

@@ -1,4 +1,5 @@
-"""The launch substitutions our files use: ``$(var)``, ``$(env)``, ``$(find-pkg-share)``, ``$(dirname)``."""
+"""The launch substitutions our files use: ``$(var)``, ``$(env)``, ``$(find-pkg-share)``, ``$(dirname)``,
+``$(equals A B)`` and ``$(not-equals A B)`` (ROS 2 Jazzy; ``'...'`` quotes an argument, ``''`` is empty)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def substitute(text: str, variables: Mapping[str, str], dirname: str) -> str:
         "env": _env,
         "find-pkg-share": lambda a: find_pkg_share(_one("find-pkg-share", a)),
         "dirname": lambda a: dirname,
+        "equals": lambda a: _compare("equals", a, True),
+        "not-equals": lambda a: _compare("not-equals", a, False),
     }
     while True:
         start = text.rfind("$(")
@@ -56,6 +59,19 @@ def _one(name: str, args: list[str]) -> str:
     if len(args) != 1:
         raise SubstitutionError(f"$({name}) takes one argument, got {args}")
     return args[0]
+
+
+def _unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _compare(name: str, args: list[str], equal: bool) -> str:
+    """``true``/``false``: whether the two (unquoted) arguments are equal (``equal``) or differ."""
+    if len(args) != 2:
+        raise SubstitutionError(f"$({name} A B) takes two arguments (quote an empty one as ''), got {args}")
+    return "true" if (_unquote(args[0]) == _unquote(args[1])) == equal else "false"
 
 
 def _var(args: list[str], variables: Mapping[str, str]) -> str:

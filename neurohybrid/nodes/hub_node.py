@@ -185,6 +185,7 @@ class HubNode(LifecycleNode):
 
     def shutdown_device(self) -> None:
         """No programming from now on; the crossbar keeps its (non-volatile) states."""
+        self._active = False
         if self.hub is not None:
             self.hub.memristor.safe_state()
             self.hub.memristor.close()
@@ -192,7 +193,7 @@ class HubNode(LifecycleNode):
 
     # -- data path ---------------------------------------------------------------------------
     def _on_spikes(self, lab: str, msg: SpikeBatch) -> None:
-        if not self._active:
+        if not self._active or self.hub is None:  # a batch may arrive while shutting down
             return
         try:
             events = spikes_from_msg(msg)

@@ -1,0 +1,251 @@
+"""Three sites as three process groups, joined only by Fast DDS TCPv4 + TLS through the hub's Discovery Server.
+
+Each lab runs its own launch file (``neurohybrid launch <lab>.launch.yaml hub_address:=...``) with
+its own certificate and a profile rendered by ``neurohybrid transport-profile``: Southampton
+starts the Discovery Server and the hub node (which listens), Padova the MEA node and Zurich the
+board node (both connect out only). An observer joins the same way (a listening client with a lab
+certificate). The loop closes when Padova's spikes reach the hub, the hub's stimulation reaches
+Padova (its evoked action potentials come back) and Zurich's silicon spikes flow. Then Zurich's
+whole process group is SIGKILLed and relaunched: it rejoins by itself (rejoin time measured).
+All on 127.0.0.1, free ports only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from neurohybrid.testing.graph import wait_for
+from neurohybrid.transport.certs import create_lab_pki
+from neurohybrid.transport.discovery import DiscoveryServerError, check_link
+from neurohybrid.transport.profiles import lab_environment
+
+pytestmark = [pytest.mark.graph, pytest.mark.slow]
+
+#: Batches each stream must deliver to count as flowing.
+FLOWING_BATCHES = 10
+#: Upper bound on a lab's rejoin after a restart, s (process start + TLS + discovery + matching).
+REJOIN_LIMIT_S = 30.0
+#: Evoked action potentials (SpikeBatch.KIND_EVOKED_AP) exist only where stimulation was applied.
+KIND_EVOKED_AP = 1
+
+OBSERVER = '''
+import time
+import numpy as np
+import rclpy
+from rclpy.node import Node
+from neurohybrid.msg import SpikeBatch, StimulationCommand
+from neurohybrid.nodes.runtime import stream_qos
+
+rclpy.init()
+node = Node("three_sites_observer")
+def spikes(topic):
+    def on(m):
+        evoked = int(np.count_nonzero(np.asarray(m.kind) == 1))
+        print("RX", topic, m.seq, len(m.source_id), evoked, time.monotonic_ns(), flush=True)
+    return on
+node.create_subscription(SpikeBatch, "/padova/spikes", spikes("padova"), stream_qos())
+node.create_subscription(SpikeBatch, "/zurich/spikes", spikes("zurich"), stream_qos())
+node.create_subscription(
+    StimulationCommand, "/padova/stimulation",
+    lambda m: print("RX stim", m.seq, len(m.electrode), 0, time.monotonic_ns(), flush=True), stream_qos())
+print("READY", flush=True)
+rclpy.spin(node)
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _render(lab: str, role: str, hub: str, certs: Path, out: Path, *extra: str) -> Path:
+    """Render a profile with the ``transport-profile`` command, as a site would."""
+    subprocess.run([sys.executable, "-m", "neurohybrid.transport.site", lab, "--role", role, "--hub", hub,
+                    "--certs", str(certs), "-o", str(out), *extra], check=True, capture_output=True)
+    return out
+
+
+class Group:
+    """A command run as its own process group, its output in a log; SIGKILL reaches every descendant."""
+
+    def __init__(self, cmd: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.log = log
+        self._out = open(log, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def rx(self, topic: str) -> list[tuple[int, int, int, int]]:
+        """(seq, events, evoked, monotonic_ns) of each message the observer printed for ``topic``."""
+        return [tuple(int(x) for x in line.split()[2:]) for line in self.text().splitlines()
+                if line.startswith(f"RX {topic} ")]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def processes(self) -> list:
+        """The launcher and every process it started (psutil)."""
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        return [root, *root.children(recursive=True)]
+
+    def kill(self) -> None:
+        """SIGKILL the launcher and every process under it (the supervisor gives each node its own group)."""
+        import psutil
+
+        procs = self.processes()
+        for p in procs:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(procs, timeout=10)
+        self.proc.wait()
+        self._out.close()
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return
+        self._out.close()
+
+
+@pytest.fixture
+def sites(tmp_path):
+    root = tmp_path
+    certs = root / "pki"
+    pki = create_lab_pki(certs)
+    hub_port, hub_listen, observer_listen = _free_port(), _free_port(), _free_port()
+    hub = f"127.0.0.1:{hub_port}"
+    _render("southampton", "server", hub, certs, certs / "southampton_server.xml")
+    _render("southampton", "client", hub, certs, certs / "southampton.xml", "--listen", str(hub_listen))
+    for lab in ("padova", "zurich"):
+        _render(lab, "client", hub, certs, certs / f"{lab}.xml")
+    observer_xml = _render("southampton", "client", hub, certs, root / "observer.xml",
+                           "--listen", str(observer_listen))
+    groups: dict[str, Group] = {}
+
+    def launch(lab: str) -> Group:
+        cmd = [sys.executable, "-m", "neurohybrid", "launch", f"{lab}.launch.yaml",
+               "hub_address:=127.0.0.1", f"certs_dir:={certs}"]
+        groups[lab] = Group(cmd, root / f"{lab}.log")
+        return groups[lab]
+
+    (root / "observer.py").write_text(OBSERVER)
+    yield SimpleNamespace(root=root, pki=pki, hub_port=hub_port, launch=launch, groups=groups,
+                          observer_env=lab_environment(observer_xml))
+    for group in groups.values():
+        group.stop()
+
+
+def test_three_sites_close_the_loop_over_tls_and_a_killed_lab_rejoins(sites, record_property):
+    t0 = time.monotonic()
+    hub = sites.launch("southampton")
+    wait_for(lambda: "discovery_server (pid" in hub.text(), 30, what="the launcher starting the server")
+    wait_for(lambda: _tls_ok(sites), 30, what="the Discovery Server accepting a lab certificate over TLS")
+    padova, zurich = sites.launch("padova"), sites.launch("zurich")
+    observer = Group([sys.executable, str(sites.root / "observer.py")], sites.root / "observer.log",
+                     env=sites.observer_env)
+    sites.groups["observer"] = observer
+
+    def flowing(topic: str, after: int, timeout_s: float = 60.0) -> None:
+        wait_for(lambda: len(observer.rx(topic)) >= after + FLOWING_BATCHES, timeout_s,
+                 what=f"{topic} flowing to the observer (logs in {sites.root})")
+
+    for topic in ("padova", "zurich", "stim"):
+        flowing(topic, 0)
+    # the loop closes at Padova: the hub's stimulation commands (not only keepalives) reach it and
+    # come back as evoked action potentials
+    wait_for(lambda: any(n > 0 for _, n, _, _ in observer.rx("stim")), 30,
+             what="stimulation commands with electrodes from the hub")
+    wait_for(lambda: any(ev > 0 for _, _, ev, _ in observer.rx("padova")), 30,
+             what="evoked action potentials at Padova (stimulation delivered over TLS)")
+    wait_for(lambda: "link to /southampton up" in padova.text() and "link to /southampton up" in zurich.text(),
+             30, what="both labs' clock sync with the hub over TLS")
+    loop_s = time.monotonic() - t0
+    assert all(g.alive() for g in sites.groups.values())
+    for lab in ("southampton", "padova", "zurich"):
+        _assert_tcp_only_through_the_hub(sites.groups[lab], sites.hub_port)
+
+    # Zurich crashes (its whole process group, SIGKILL) and is relaunched: it rejoins by itself
+    last_seq = observer.rx("zurich")[-1][0]
+    zurich.kill()
+    stim_before = len(observer.rx("stim"))
+    restarted_ns, restarted_wall_s = time.monotonic_ns(), time.time()
+    zurich = sites.launch("zurich")
+    wait_for(lambda: _first_of_new_run(observer.rx("zurich"), last_seq, restarted_ns) is not None,
+             REJOIN_LIMIT_S, what="the relaunched Zurich's spikes at the observer")
+    first_seq, first_ns = _first_of_new_run(observer.rx("zurich"), last_seq, restarted_ns)
+    rejoin_s = (first_ns - restarted_ns) * 1e-9
+    wait_for(lambda: _link_up_after(zurich.text(), restarted_wall_s) is not None, REJOIN_LIMIT_S,
+             what="the relaunched Zurich's clock sync with the hub")
+    hub_link_s = _link_up_after(zurich.text(), restarted_wall_s) - restarted_wall_s
+    flowing("zurich", len(observer.rx("zurich")))
+    flowing("stim", stim_before)
+    assert hub.alive() and padova.alive(), "a lab died when Zurich was killed"
+    assert "died unexpectedly" not in hub.text() + padova.text()
+    record_property("three_sites_loop_closed_s", round(loop_s, 1))
+    record_property("three_sites_zurich_rejoin_s", round(rejoin_s, 2))
+    record_property("three_sites_zurich_hub_link_s", round(hub_link_s, 2))
+    print(f"three sites over TLS: loop closed {loop_s:.1f} s after the hub launch; Zurich SIGKILLed "
+          f"and relaunched: its link to the hub up {hub_link_s:.2f} s and its spikes at the observer "
+          f"{rejoin_s:.2f} s after the relaunch (seq {last_seq} -> {first_seq}: the gap shows)")
+
+
+def _link_up_after(log: str, since_s: float) -> float | None:
+    """ROS log time (s, wall clock) of the first "link to /southampton up" after ``since_s``."""
+    for line in log.splitlines():
+        m = re.search(r"\[(\d+\.\d+)\].*link to /southampton up", line)
+        if m and float(m.group(1)) > since_s:
+            return float(m.group(1))
+    return None
+
+
+def _first_of_new_run(rx: list[tuple[int, int, int, int]], last_seq: int,
+                      since_ns: int) -> tuple[int, int] | None:
+    """(seq, receive time) of the first batch of a relaunched publisher: the first one received after
+    ``since_ns`` that does not continue the old run's sequence (the old run's in-flight tail may)."""
+    expected = last_seq + 1
+    for seq, _, _, t_ns in rx:
+        if t_ns <= since_ns:
+            continue
+        if seq != expected:
+            return seq, t_ns
+        expected += 1
+    return None
+
+
+def _assert_tcp_only_through_the_hub(group: Group, hub_port: int) -> None:
+    """Every ROS process of a lab has a TCP link to the Discovery Server and no UDP socket (no plain DDS)."""
+    nodes = [p for p in group.processes() if p.name().endswith("_node")]
+    assert nodes, "the lab launched no node"
+    for proc in nodes:
+        udp = proc.net_connections(kind="udp")
+        assert not udp, f"{proc.name()} has UDP sockets {udp}: plain DDS besides TLS"
+        assert any(c.raddr and c.raddr.port == hub_port for c in proc.net_connections(kind="tcp")), \
+            f"{proc.name()} has no TCP link to the Discovery Server at port {hub_port}"
+
+
+def _tls_ok(sites) -> bool:
+    try:
+        return check_link("127.0.0.1", sites.hub_port, sites.pki["padova"], timeout_s=1.0) == "southampton"
+    except DiscoveryServerError:  # not listening yet
+        return False
