@@ -126,7 +126,7 @@ class BoardNode(DeviceNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    sys.exit(run(BoardNode, args, threads=2))
+    sys.exit(run(BoardNode, args))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from neurohybrid.clock import DeviceClock
@@ -16,7 +15,7 @@ from neurohybrid.msg import LinkStatus, Refusal, SpikeBatch
 from neurohybrid.nodes.convert import fill_spike_batch
 from neurohybrid.nodes.params import declare
 from neurohybrid.nodes.runtime import Pacer, RefusalReporter, stamp_now, state_qos, stream_qos
-from neurohybrid.srv import ClockSync
+from neurohybrid.nodes.clock_link import ClockSyncClient
 
 
 class DeviceNode(LifecycleNode):
@@ -45,6 +44,7 @@ class DeviceNode(LifecycleNode):
         self.frame_id = f"{self.lab}/{self.device}"
         self.link = LinkMonitor(self.lab, self.hub_namespace.strip("/") or "hub", self.watchdog_s)
         self._link_timers: list = []
+        self._sync: ClockSyncClient | None = None
         self._link_was_up = False
         self.backend = None
         self.clock_map: DeviceClock | None = None
@@ -74,10 +74,6 @@ class DeviceNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self._spike_pub = self.create_lifecycle_publisher(SpikeBatch, "spikes", stream_qos(self.qos_depth))
         self.refusals = RefusalReporter(self, self.frame_id)
-        # Clock exchanges in their own group, so a busy device step does not inflate their RTT.
-        self._sync_group = MutuallyExclusiveCallbackGroup()
-        self._sync_client = self.create_client(ClockSync, f"{self.hub_namespace}/clock_sync",
-                                               callback_group=self._sync_group)
         self._status_pub = self.create_publisher(LinkStatus, "link_status", state_qos())
         self.create_inputs()
         self.get_logger().info(f"configured {self.frame_id}: {self.backend.info()}")
@@ -87,9 +83,10 @@ class DeviceNode(LifecycleNode):
         self.clock_map = DeviceClock(self.frame_id, time.time_ns() - int(self.backend.now_ns))
         self._pacer = Pacer(self.max_step_s)
         self._timer = self.create_timer(self.period_s, self._tick)
-        self._link_timers = [self.create_timer(self.sync_period_s, self._sync_clock,
-                                               callback_group=self._sync_group),
-                             self.create_timer(1.0, self._publish_link_status),
+        self._sync = ClockSyncClient(f"{self.get_name()}_clock", self.get_namespace(),
+                                     f"{self.hub_namespace}/clock_sync", self.sync_period_s,
+                                     self.link.add_exchange)
+        self._link_timers = [self.create_timer(1.0, self._publish_link_status),
                              self.create_timer(min(self.watchdog_s / 2, 0.02), self._watch_link)]
         return super().on_activate(state)
 
@@ -97,14 +94,14 @@ class DeviceNode(LifecycleNode):
         self.destroy_timer(self._timer)
         for timer in self._link_timers:
             self.destroy_timer(timer)
-        self._timer, self._link_timers = None, []
+        self._sync.close()
+        self._timer, self._link_timers, self._sync = None, [], None
         self.backend.safe_state()
         self.get_logger().info(f"{self.frame_id} deactivated: device in safe state")
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.destroy_inputs()
-        self.destroy_client(self._sync_client)
         self.destroy_publisher(self._status_pub)
         self.destroy_lifecycle_publisher(self._spike_pub)
         self.refusals.destroy()
@@ -118,6 +115,9 @@ class DeviceNode(LifecycleNode):
 
     def shutdown_device(self) -> None:
         """Safe state and close, whatever the lifecycle state (Ctrl-C, shutdown)."""
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
         if self.backend is not None:
             self.backend.safe_state()
             self.backend.close()
@@ -151,20 +151,6 @@ class DeviceNode(LifecycleNode):
     def hub_to_device_ns(self, hub_ns):
         """Hub-clock times -> this device's clock, with the current offset estimate."""
         return self.clock_map.to_device(hub_ns - self.link.offset_ns)
-
-    def _sync_clock(self) -> None:
-        if not self._sync_client.service_is_ready():
-            return
-        t1 = time.time_ns()
-        future = self._sync_client.call_async(ClockSync.Request(client_send_ns=t1))
-
-        def done(fut) -> None:
-            t4 = time.time_ns()
-            res = fut.result()
-            if res is not None and res.client_send_ns == t1:
-                self.link.add_exchange(t1, res.server_receive_ns, res.server_send_ns, t4)
-
-        future.add_done_callback(done)
 
     def _publish_link_status(self) -> None:
         msg = LinkStatus(**self.link.status(time.monotonic()))

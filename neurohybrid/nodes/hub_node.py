@@ -19,7 +19,6 @@ import sys
 import time
 
 import numpy as np
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from neurohybrid.errors import NeurohybridError
@@ -46,6 +45,7 @@ from neurohybrid.nodes.convert import (
     spikes_from_msg,
     to_array,
 )
+from neurohybrid.nodes.clock_link import ClockSyncServer
 from neurohybrid.nodes.params import declare
 from neurohybrid.nodes.runtime import (
     RefusalReporter,
@@ -57,7 +57,7 @@ from neurohybrid.nodes.runtime import (
     stream_qos,
 )
 from neurohybrid.sequence import SequenceTracker
-from neurohybrid.srv import ClockSync, ProgramMemristor, ReadMemristor
+from neurohybrid.srv import ProgramMemristor, ReadMemristor
 
 FRAME = "southampton/hub"
 MEMRISTOR_FRAME = "southampton/memristor"
@@ -119,6 +119,7 @@ class HubNode(LifecycleNode):
         self._last_slice_end: dict[str, int] = {}
         self._active = False
         self._states_dirty = False
+        self._clock_server: ClockSyncServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -155,8 +156,6 @@ class HubNode(LifecycleNode):
         self._entities += [
             self.create_service(ReadMemristor, "read_memristor", self._on_read),
             self.create_service(ProgramMemristor, "program_memristor", self._on_program),
-            self.create_service(ClockSync, "clock_sync", self._on_clock_sync,
-                                callback_group=MutuallyExclusiveCallbackGroup()),
             self.create_timer(self.keepalive_s, self._keepalive),
             self.create_timer(self.state_period_s, self.publish_states),
             self.create_timer(self.changed_state_period_s, self._publish_changed_states),
@@ -167,6 +166,8 @@ class HubNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self._clock_server is None:
+            self._clock_server = ClockSyncServer(f"{self.get_name()}_clock", self.get_namespace(), "southampton")
         self.hub.memristor.arm()
         # Windows reaching back before activation hold no data: the rule must not read them
         # as "fewer than 5 spikes" (LTD).
@@ -186,6 +187,9 @@ class HubNode(LifecycleNode):
     def shutdown_device(self) -> None:
         """No programming from now on; the crossbar keeps its (non-volatile) states."""
         self._active = False
+        if self._clock_server is not None:
+            self._clock_server.close()
+            self._clock_server = None
         if self.hub is not None:
             self.hub.memristor.safe_state()
             self.hub.memristor.close()
@@ -240,13 +244,6 @@ class HubNode(LifecycleNode):
         # the lab measures hub minus lab; its times map into the hub clock by adding that
         if math.isfinite(msg.clock_offset_uncertainty_s):
             self._offset_ns[lab] = int(round(msg.clock_offset_s * 1e9))
-
-    def _on_clock_sync(self, req: ClockSync.Request, res: ClockSync.Response) -> ClockSync.Response:
-        res.server_receive_ns = time.time_ns()
-        res.client_send_ns = req.client_send_ns
-        res.clock_domain = "southampton"
-        res.server_send_ns = time.time_ns()
-        return res
 
     def _publish_plasticity(self, rec: object) -> None:
         for i in range(len(rec)):
@@ -324,7 +321,7 @@ class HubNode(LifecycleNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    sys.exit(run(HubNode, args, threads=2))
+    sys.exit(run(HubNode, args))
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class MEANode(DeviceNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    sys.exit(run(MEANode, args, threads=2))
+    sys.exit(run(MEANode, args))
 
 
 if __name__ == "__main__":

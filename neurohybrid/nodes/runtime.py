@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.qos import (
@@ -125,12 +125,8 @@ def autostart(node: LifecycleNode) -> None:
         raise RuntimeError(f"{node.get_name()}: activate failed (see log)")
 
 
-def run(make_node: Callable[[], Node], args: list[str] | None = None, threads: int = 1) -> int:
-    """Init rclpy, build the node, spin until Ctrl-C or shutdown, clean up; exit code.
-
-    ``threads=2`` lets a node's second callback group (clock exchanges) be served while its
-    default group (device steps, data) is busy; one thread is cheaper for everything else.
-    """
+def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
+    """Init rclpy, build the node, spin until Ctrl-C or shutdown, clean up; exit code."""
     rclpy.init(args=args)
     node = None
     code = 0
@@ -138,8 +134,7 @@ def run(make_node: Callable[[], Node], args: list[str] | None = None, threads: i
         node = make_node()
         if isinstance(node, LifecycleNode) and node.get_parameter("autostart").value:
             autostart(node)
-        executor = (MultiThreadedExecutor(num_threads=threads) if threads > 1
-                    else SingleThreadedExecutor())
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = [pytest.mark.graph, pytest.mark.slow]
 
-ADDED_LATENCY_S = 0.06   # above the 20 ms synaptic delay of the virtual lab: every event is late
+ADDED_LATENCY_S = 0.06   # above the 30 ms synaptic delay of the virtual lab: events arrive late
 LOSS = 0.2
 
 
