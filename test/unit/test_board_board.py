@@ -198,3 +198,13 @@ def test_quiet_neurons_get_no_background_and_bad_ids_are_refused():
     assert len(ids) > 100 and not set(ids.tolist()) & {0, 1}
     with pytest.raises(ConfigError, match="quiet_neurons"):
         DynapBoard(n_chips=1, cores_per_chip=1, neurons_per_core=32, quiet_neurons=(32,))
+
+
+def test_input_delivered_out_of_order_is_applied_in_time_order() -> None:
+    """A reordering link hands over later events first; the board still applies them by time."""
+    board = _quiet_board()
+    board.schedule(np.array([3]), np.array([0.030]), np.array([1.0]))
+    board.schedule(np.array([5]), np.array([0.010]), np.array([1.0]))
+    ids, t = board.advance(0.05)
+    assert ids.tolist() == [5, 3]
+    assert t[0] < t[1]
