@@ -1,15 +1,10 @@
-"""Parameter declaration with ranges and descriptions, and refusal of invalid updates."""
+"""Parameter declaration with type, range and description (rclpy refuses values outside the range)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rcl_interfaces.msg import (
-    FloatingPointRange,
-    IntegerRange,
-    ParameterDescriptor,
-    SetParametersResult,
-)
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 
 
@@ -45,17 +40,3 @@ def declare(
         raise ValueError(f"parameter {name!r}={value!r} not one of: {', '.join(choices)}")
     return value
 
-
-def refuse_runtime_changes(node: Node, frozen: set[str]) -> None:
-    """Refuse set-parameter requests for ``frozen`` names once the device is configured."""
-
-    def callback(params: list) -> SetParametersResult:
-        for p in params:
-            if p.name in frozen:
-                return SetParametersResult(
-                    successful=False,
-                    reason=f"parameter {p.name!r} cannot change while the device is configured",
-                )
-        return SetParametersResult(successful=True)
-
-    node.add_on_set_parameters_callback(callback)
