@@ -263,7 +263,7 @@ def _sub_tree(value: Any, s: Any) -> Any:
         return [_sub_tree(v, s) for v in value]
     if isinstance(value, str):
         resolved = s(value)
-        return yaml.safe_load(resolved) if resolved != value else value
+        return yaml.safe_load(resolved) if resolved != value and resolved.strip() else resolved
     return value
 
 
@@ -337,5 +337,5 @@ def command_line(spec: NodeSpec) -> list[str]:
 
 def _param_text(value: Any) -> str:
     if isinstance(value, str):
-        return value
+        return value if value else "''"  # an empty string, not YAML null
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()

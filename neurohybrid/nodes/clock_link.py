@@ -22,7 +22,7 @@ from neurohybrid.srv import ClockSync
 class _Spinner:
     def __init__(self, name: str, namespace: str) -> None:
         self.context = rclpy.Context()
-        rclpy.init(context=self.context)
+        rclpy.init(args=[], context=self.context)  # not the process's remaps: its own name
         self.node = Node(name, namespace=namespace, context=self.context)
         self._executor = SingleThreadedExecutor(context=self.context)
         self._executor.add_node(self.node)

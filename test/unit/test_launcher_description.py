@@ -119,3 +119,18 @@ def test_unknown_executable_is_named(tmp_path):
     (spec,) = load_launch_file(path)
     with pytest.raises(LaunchError, match="executable 'no_such_node' not found"):
         command_line(spec)
+
+
+def test_an_empty_substituted_parameter_stays_an_empty_string(tmp_path):
+    path = write(tmp_path, "e.launch.yaml", """
+        launch:
+        - arg: {name: f, default: ""}
+        - node:
+            pkg: neurohybrid
+            exec: relay_node
+            param:
+            - {name: replay_file, value: "$(var f)"}
+    """)
+    (spec,) = load_launch_file(path)
+    assert spec.params == [("replay_file", "")]
+    assert command_line(spec)[-2:] == ["-p", "replay_file:=''"]
