@@ -4,7 +4,7 @@ Data (seeded, synthetic, HD-MEA scale as MaxWell's 1,024 channels at 20 kHz): wh
 ``NOISE_UV`` plus extracellular spikes (a 0.2 ms negative trough and a slower positive
 rebound) at Poisson times, ``RATE_HZ`` per channel, amplitudes uniform in ``AMPLITUDE_UV``.
 
-Ours: :class:`neurohybrid.mea.detector.OnlineSpikeDetector` (block engine; band 300-3000 Hz,
+Ours: :class:`neurohybrid.mea.detector.OnlineSpikeDetector` (band 300-3000 Hz,
 Butterworth order 3, causal; threshold 5 x MAD/0.6745 from the first 1 s; refractory 1 ms),
 fed in 10 ms chunks as the MEA node does. Real-time factor = data duration / wall time of the
 chunks after the noise window has closed (sustained rate; the window's one-off cost is reported

@@ -37,6 +37,7 @@ What is implemented, exactly:
   at the start of the step, then threshold, then input events, then reset); a neuron that
   spikes at step ``k`` is held for steps ``k+1 .. k+R-1``, ``R = round(refractory_s/dt_s)``, as
   Brian2's ``(unless refractory)`` does. Spikes at step ``k`` are stamped ``k * dt_s``.
+  The step loop is a numba-compiled kernel (:mod:`neurohybrid.board.kernel`).
 
 Device mismatch: each neuron's ``itau_a, ith_a, iagain_a, iath_a, threshold_a, refractory_s``
 and synaptic ``itau_a, base_weight_a`` are nominal x N(1, mismatch), drawn from a seeded
@@ -51,6 +52,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from neurohybrid.board.kernel import dpi_run
 from neurohybrid.errors import ConfigError
 
 UT_DEFAULT_V = 0.025
@@ -251,11 +253,23 @@ def mismatch_factors(rng: np.random.Generator, n: int, spread: float) -> np.ndar
 
 
 class DPIPopulation:
-    """``n`` DPI neurons, each with one DPI synapse, integrated by vectorised forward Euler.
+    """``n`` DPI neurons, each with one DPI synapse, integrated by compiled forward Euler.
 
     State (ampere, one entry per neuron): ``imem_a``, ``isyn_a``; per-neuron DC bias
     ``i_dc_a`` (settable). Per-neuron (mismatched) parameters are read-only arrays named like
     the dataclass fields (``itau_a``, ``ith_a``, ``threshold_a``, ...).
+
+    The Euler step (:func:`neurohybrid.board.kernel.dpi_run`) uses the model's equation
+    rearranged with per-neuron constants. Numerator (``Ishunt = Iahp = 0``)::
+
+        (Ith/Itau)(Isyn + Idc + Ia) - Ith - (1 - Ia/Itau) Imem
+          = g Isyn + c0 - Imem + Ia (Ith + Imem)/Itau,   g = Ith/Itau, c0 = g Idc - Ith,
+        Ia/Itau = 1/(exp(-(Imem - Iath)/Ianorm) Itau/Iagain + Itau/Iagain)
+                = 1/(exp(k1 Imem + k2) + m),   k1 = -1/Ianorm,
+                  k2 = Iath/Ianorm - ln(Iagain/Itau),  m = Itau/Iagain.
+
+    Dividing by ``tau (Ith/(Imem + I0) + 1)`` and multiplying by ``dt`` is multiplying by
+    ``(dt/tau)(Imem + I0)/(Imem + I0 + Ith) = a - a Ith/(Imem + I0 + Ith)``, ``a = dt/tau``.
     """
 
     def __init__(
@@ -302,7 +316,7 @@ class DPIPopulation:
             )
         self.refractory_steps = np.rint(self.refractory_s / self.dt_s).astype(np.int64)
 
-        # Per-neuron constants of the rearranged Euler step (derivation in _advance_one).
+        # Per-neuron constants of the rearranged Euler step (derivation in the class docstring).
         self._a = self.dt_s / self.tau_s
         self._g = self.ith_a / self.itau_a
         self._k1 = -1.0 / nrn.ianorm_a
@@ -322,11 +336,6 @@ class DPIPopulation:
         self.isyn_a = np.full(self.n, self._syn_i0)
         self.step_count = 0
         self._refractory_until = np.zeros(self.n, np.int64)
-        self._refractory_idx = np.empty(0, np.int64)
-        self._t1 = np.empty(self.n)
-        self._t2 = np.empty(self.n)
-        self._t3 = np.empty(self.n)
-        self._fired = np.empty(self.n, bool)
 
     # --- DC bias -------------------------------------------------------------------------
     @property
@@ -372,55 +381,31 @@ class DPIPopulation:
 
         Events whose ``step_idx`` is before ``step_count`` apply at the first step; events at
         or after ``step_count + n_steps`` raise ValueError (the caller keeps them queued).
-        Returns ``(neuron_idx, step_idx)`` (int64), sorted by step then neuron.
+        Returns ``(neuron_idx, step_idx)`` (int64), sorted by step then neuron. The step loop
+        is the compiled kernel :func:`neurohybrid.board.kernel.dpi_run` (one call for all
+        ``n_steps``, input events applied inside it).
         """
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
             raise ValueError(f"n_steps={n_steps!r} outside allowed integers >= 0")
         k0 = self.step_count
         k_end = k0 + int(n_steps)
         ev_steps, ev_bounds, ev_post, ev_jump = self._prepare_inputs(inputs, k0, k_end)
-        with np.errstate(over="ignore"):  # exp overflow to inf means Ia = 0, which is exact
-            spike_neurons, spike_steps = self._run(k0, k_end, ev_steps, ev_bounds, ev_post, ev_jump)
+        spike_neurons, spike_steps = dpi_run(
+            self.imem_a, self.isyn_a, self._refractory_until, k0, k_end,
+            ev_steps, ev_bounds, ev_post, ev_jump,
+            self._k1, self._k2, self._m, self.ith_a, self._g, self._c0,
+            self._i0_plus_ith, self._a_ith, self._a, self._i0, self._syn_decay, self._syn_i0,
+            self.threshold_a, self.refractory_steps,
+        )
         self.step_count = k_end
-        if not spike_neurons:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        counts = [len(f) for f in spike_neurons]
-        return (np.concatenate(spike_neurons).astype(np.int64),
-                np.repeat(np.asarray(spike_steps, np.int64), counts))
-
-    def _run(
-        self,
-        k0: int,
-        k_end: int,
-        ev_steps: list[int],
-        ev_bounds: np.ndarray,
-        ev_post: np.ndarray,
-        ev_jump: np.ndarray,
-    ) -> tuple[list[np.ndarray], list[int]]:
-        """The step loop: Euler update, input events, threshold and reset per step."""
-        spike_neurons: list[np.ndarray] = []
-        spike_steps: list[int] = []
-        next_ev = 0
-        next_ev_step = ev_steps[0] if ev_steps else -1
-        for k in range(k0, k_end):
-            fired = self._advance_one(k)
-            if k == next_ev_step:
-                lo, hi = ev_bounds[next_ev], ev_bounds[next_ev + 1]
-                np.add.at(self.isyn_a, ev_post[lo:hi], ev_jump[lo:hi])
-                next_ev += 1
-                next_ev_step = ev_steps[next_ev] if next_ev < len(ev_steps) else -1
-            if fired is not None:
-                self._reset(fired, k)
-                spike_neurons.append(fired)
-                spike_steps.append(k)
         return spike_neurons, spike_steps
 
     def _prepare_inputs(
         self, inputs: InputSchedule | None, k0: int, k_end: int
-    ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sort events by step; return the distinct steps, slice bounds, targets and jumps."""
         if inputs is None or len(inputs) == 0:
-            return [], np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0)
+            return np.empty(0, np.int64), np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0)
         post = inputs.post_idx
         if post.min() < 0 or post.max() >= self.n:
             bad = post[(post < 0) | (post >= self.n)][0]
@@ -435,49 +420,5 @@ class DPIPopulation:
         post = post[order]
         jump = inputs.weight[order] * self.base_weight_a[post]
         distinct, starts = np.unique(steps, return_index=True)
-        bounds = np.append(starts, len(steps))
-        return distinct.tolist(), bounds, post, jump
-
-    def _advance_one(self, k: int) -> np.ndarray | None:
-        """One Euler step of every neuron and synapse; return indices of spiking neurons."""
-        imem, isyn, t1, t2, t3 = self.imem_a, self.isyn_a, self._t1, self._t2, self._t3
-        # Numerator (Ishunt = Iahp = 0): (Ith/Itau)(Isyn + Idc + Ia) - Ith - (1 - Ia/Itau) Imem
-        #   = g Isyn + c0 - Imem + Ia (Ith + Imem)/Itau,  g = Ith/Itau, c0 = g Idc - Ith,
-        # and Ia/Itau = 1/(exp(-(Imem - Iath)/Ianorm) Itau/Iagain + Itau/Iagain)
-        #   = 1/(exp(k1 Imem + k2) + m), k1 = -1/Ianorm, k2 = Iath/Ianorm - ln(Iagain/Itau),
-        #   m = Itau/Iagain.
-        np.multiply(imem, self._k1, t2)
-        np.add(t2, self._k2, t2)
-        np.exp(t2, t2)
-        np.add(t2, self._m, t2)
-        np.add(imem, self.ith_a, t3)
-        np.divide(t3, t2, t2)
-        np.multiply(isyn, self._g, t1)
-        np.add(t1, self._c0, t1)
-        np.subtract(t1, imem, t1)
-        np.add(t1, t2, t1)
-        # Divide by tau (Ith/(Imem + I0) + 1) and multiply by dt, i.e. multiply by
-        #   (dt/tau) (Imem + I0)/(Imem + I0 + Ith) = a - a Ith/(Imem + I0 + Ith),  a = dt/tau.
-        np.add(imem, self._i0_plus_ith, t3)
-        np.divide(self._a_ith, t3, t3)
-        np.subtract(self._a, t3, t3)
-        np.multiply(t1, t3, t1)
-        refr = self._refractory_idx
-        if len(refr):
-            refr = refr[self._refractory_until[refr] > k]
-            self._refractory_idx = refr
-            t1[refr] = 0.0
-        np.add(imem, t1, imem)
-        np.maximum(imem, self._i0, imem)
-        np.multiply(isyn, self._syn_decay, isyn)
-        np.maximum(isyn, self._syn_i0, isyn)
-        np.greater(imem, self.threshold_a, self._fired)
-        fired = self._fired.nonzero()[0]
-        return fired if len(fired) else None
-
-    def _reset(self, fired: np.ndarray, k: int) -> None:
-        """Reset spiking neurons to I0 and start their refractory period."""
-        self.imem_a[fired] = self._i0
-        self._refractory_until[fired] = k + self.refractory_steps[fired]
-        # Neurons in the list are held below threshold, so ``fired`` never repeats an entry.
-        self._refractory_idx = np.concatenate((self._refractory_idx, fired))
+        bounds = np.append(starts, len(steps)).astype(np.int64)
+        return distinct, bounds, post, jump
