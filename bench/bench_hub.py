@@ -33,6 +33,7 @@ from neurohybrid.memristor.sim import SimMemristorBackend
 
 CONNECTIVITY = REPO_ROOT / "config" / "connectivity" / "three_neuron.yaml"
 GOAL_EVENTS_PER_S = 1e6
+NODE_OFFERED_EVENTS_PER_S = 1.25e6  # offered above the goal, so the sustained rate is measured, not the offer
 SIM_RATE_EVENTS_PER_S = 1e6  # simulated time advances as if events arrived at this rate
 N_ELECTRODES, N_SILICON = 60, 1024
 LABS = (("padova", N_ELECTRODES, KIND_SPONTANEOUS_AP), ("zurich", N_SILICON, KIND_SILICON_SPIKE))
@@ -168,7 +169,7 @@ def node(duration_s: float, batch_size: int, rate_events_per_s: float) -> None:
         sent = n_msgs * batch_size
         rate = sent / wall if got["events"] >= expected else sent * got["events"] / max(expected, 1) / wall
         lossless = got["events"] == expected
-        met = rate >= GOAL_EVENTS_PER_S * 0.999 and lossless
+        met = rate >= GOAL_EVENTS_PER_S and lossless
         if spy is not None:
             spy.wait(30)
             if not met:
@@ -196,7 +197,7 @@ def main() -> None:
         emit(entry("hub_throughput_node", None, "events/s", f">= {GOAL_EVENTS_PER_S:.0e} events/s, zero loss", None,
                    note="skipped in QUICK"))
     else:
-        node(duration_s=10.0, batch_size=10000, rate_events_per_s=GOAL_EVENTS_PER_S)
+        node(duration_s=10.0, batch_size=10000, rate_events_per_s=NODE_OFFERED_EVENTS_PER_S)
 
 
 if __name__ == "__main__":

@@ -336,6 +336,7 @@ class DPIPopulation:
         self.isyn_a = np.full(self.n, self._syn_i0)
         self.step_count = 0
         self._refractory_until = np.zeros(self.n, np.int64)
+        self.step(0)  # loads (or compiles) the kernel now rather than on the first streamed step
 
     # --- DC bias -------------------------------------------------------------------------
     @property

@@ -112,6 +112,8 @@ class OnlineSpikeDetector:
         self._threshold32 = self._no_detection
         self._noise_abs: np.ndarray | None = None  # (n_channels, noise samples): |filtered| window
         self._n_filtered = 0  # samples filtered so far (absolute index of the next sample)
+        # loads (or compiles) the kernel now rather than on the first streamed chunk
+        self._run(np.empty((0, n_ch), dtype=np.float32), self._no_detection, self._no_output, 0)
 
     @property
     def threshold_uv(self) -> np.ndarray | None:

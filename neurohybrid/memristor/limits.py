@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, fields
 from typing import Mapping
 
 import numpy as np
+from numba import njit
 
 from neurohybrid.errors import ConfigError
-from neurohybrid.memristor.crossbar import per_pulse, rounds, validate_addresses
+from neurohybrid.memristor.crossbar import per_pulse, validate_addresses
 
 #: Trailing window over which the pulse rate of a device is counted, ns (1 s).
 RATE_WINDOW_NS = 1_000_000_000
@@ -111,6 +112,7 @@ class ProgrammingGuard:
         self._per_window = int(self.limits.max_pulses_per_s)
         self._ring_ns = np.full((n_devices, self._per_window), NEVER_NS, np.int64)
         self._head = np.zeros(n_devices, np.int64)
+        self._admit(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, bool))  # load/compile the kernel now, not on a live pulse
 
     def check(
         self,
@@ -167,14 +169,31 @@ class ProgrammingGuard:
         A pulse at t is admitted iff the device's oldest remembered accepted pulse (the
         ``floor(max_pulses_per_s)``-th most recent) is at or before t - 1 s.
         """
-        admitted = np.zeros(len(flat), bool)
-        cand_idx = np.flatnonzero(candidate)
-        for round_idx in rounds(flat[cand_idx]):
-            idx = cand_idx[round_idx]
-            dev = flat[idx]
-            slot = self._head[dev]
-            ok = self._ring_ns[dev, slot] <= now[idx] - RATE_WINDOW_NS
-            admitted[idx] = ok
-            self._ring_ns[dev[ok], slot[ok]] = now[idx][ok]
-            self._head[dev[ok]] = (slot[ok] + 1) % self._per_window
-        return admitted
+        # One array layout for the compiled check, whatever the caller passed (broadcast scalars).
+        return _admit_in_order(np.ascontiguousarray(flat, np.int64), np.ascontiguousarray(now, np.int64),
+                               np.ascontiguousarray(candidate, np.bool_), self._ring_ns, self._head,
+                               RATE_WINDOW_NS)
+
+
+@njit(cache=True)
+def _admit_in_order(
+    flat: np.ndarray, now: np.ndarray, candidate: np.ndarray, ring_ns: np.ndarray, head: np.ndarray,
+    window_ns: int,
+) -> np.ndarray:
+    """The rate check of :meth:`ProgrammingGuard._admit`, pulse by pulse (compiled: one pass).
+
+    ``ring_ns[device]`` holds the device's last accepted pulse times (ns), ``head[device]`` the
+    slot of the oldest; both are updated in place for each admitted pulse.
+    """
+    per_window = ring_ns.shape[1]
+    admitted = np.zeros(flat.shape[0], np.bool_)
+    for i in range(flat.shape[0]):
+        if not candidate[i]:
+            continue
+        dev = flat[i]
+        slot = head[dev]
+        if ring_ns[dev, slot] <= now[i] - window_ns:
+            admitted[i] = True
+            ring_ns[dev, slot] = now[i]
+            head[dev] = (slot + 1) % per_window
+    return admitted

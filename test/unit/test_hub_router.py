@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurohybrid.hub.router import FanoutIndex, split_by_target
+from neurohybrid.hub.router import DENSE_MAX_ID, FanoutIndex, split_by_target
 
 
 def test_fanout_index_returns_pairs_by_event_then_synapse_order():
@@ -17,6 +17,26 @@ def test_fanout_index_separates_labs_with_equal_neuron_ids():
     index = FanoutIndex(np.array([0, 1]), np.array([2**32 - 1, 2**32 - 1]))
     assert index.pairs(1, np.array([2**32 - 1], np.uint32))[1].tolist() == [1]
     assert index.pairs(0, np.array([0], np.uint32))[1].tolist() == []
+
+
+def test_dense_table_and_binary_search_give_the_same_pairs():
+    rng = np.random.default_rng(3)
+    lab_idx = rng.integers(0, 3, 300)
+    neuron_id = rng.integers(0, 50, 300)
+    big = neuron_id + np.where(lab_idx == 2, DENSE_MAX_ID, 0)  # lab 2 beyond the dense limit
+    index = FanoutIndex(lab_idx, big)
+    for lab in (0, 1, 2, 3):
+        query = rng.integers(0, 60, 1000) + (DENSE_MAX_ID if lab == 2 else 0)
+        event_idx, synapse_idx = index.pairs(lab, query)
+        expected = [(e, s) for e, q in enumerate(query.tolist()) for s in range(300)
+                    if lab_idx[s] == lab and big[s] == q]
+        assert list(zip(event_idx.tolist(), synapse_idx.tolist())) == expected
+
+
+def test_ids_beyond_the_largest_known_id_have_no_synapses():
+    index = FanoutIndex(np.array([0, 0]), np.array([3, 4]))
+    event_idx, synapse_idx = index.pairs(0, np.array([4, 5, 2**32 - 1, 0], np.uint32))
+    assert event_idx.tolist() == [0] and synapse_idx.tolist() == [1]
 
 
 def test_split_by_target_groups_by_lab_adds_delay_and_sorts_by_delivery():
