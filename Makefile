@@ -31,6 +31,7 @@ build: venv
 	colcon --log-base log build --paths . --symlink-install \
 		--cmake-args -DPython3_EXECUTABLE=$$VIRTUAL_ENV/bin/python -DBUILD_TESTING=OFF \
 		> log/colcon-build.txt 2>&1 || { tail -40 log/colcon-build.txt; exit 1; }
+	$(ROS_ENV) && python -m neurohybrid.kernels
 	@echo "build: install/ ready (colcon log: log/colcon-build.txt)"
 
 test: build

@@ -9,7 +9,8 @@ memristor, maps the weight and sends a ``WeightedEventBatch`` to ``/zurich/weigh
 ``StimulationCommand`` on ``/padova/stimulation``, which this process receives. The time from
 publish to receipt covers 4 DDS hops and 2 hub routings (the device models' own integration
 time is not included: a board or culture adds its step, e.g. 0.1 ms for the DPI twin).
-Median and p99 over all loops after a warm-up.
+Median and p99 over all loops after a warm-up. Peer: the same loop with ``bench/peer_loop_hub.py``
+(a bare rclpy forwarder, no hub logic) in place of ``hub_node``: the floor set by DDS and rclpy.
 """
 
 from __future__ import annotations
@@ -30,33 +31,40 @@ DELAY_NS = 1_000_000  # defaults.delay_s of loop_connectivity.yaml
 ELECTRODE = 24
 PERIOD_S = 20e-3
 WARMUP = 100
+N_LOOPS = 1500  # per hub (ours, then the peer), so both runs fit the 2-min limit
 GOAL_P99_MS = 2.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", type=int, default=0)
-    quick = bool(parser.parse_args().quick)
+def run_loop(hub_kind: str, n_loops: int, profile: bool) -> tuple[list[int], list[int], Path | None, object]:
+    """One closed-loop run with ``hub_node`` ("ours") or ``peer_loop_hub.py`` ("peer") as the hub.
+
+    Returns the loop times and MEA -> board spike times (ns), and the py-spy raw file and
+    process (ours only, when ``profile``).
+    """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
     from neurohybrid.msg import SpikeBatch, StimulationCommand
     from neurohybrid.nodes.convert import fill_spike_batch, stimulus_from_msg
     from neurohybrid.nodes.runtime import stream_qos
-    from neurohybrid.testing.graph import NodeProcess, isolate_discovery, wait_for
+    from neurohybrid.testing.graph import NodeProcess, wait_for
 
-    isolate_discovery()
     logs = REPO_ROOT / "results"
     logs.mkdir(exist_ok=True)
-    hub = NodeProcess("hub_node", ["--ros-args", "-p", f"connectivity_file:={CONNECTIVITY}"], logs / "bench_loop_hub.log")
-    echo = ScriptProcess("board_echo.py", ["--lab", "zurich"], logs / "bench_loop_board_echo.log")
+    if hub_kind == "ours":
+        hub = NodeProcess("hub_node", ["--ros-args", "-p", f"connectivity_file:={CONNECTIVITY}"],
+                          logs / "bench_loop_hub.log")
+    else:
+        hub = ScriptProcess("peer_loop_hub.py", ["--delay-ns", str(DELAY_NS)], logs / "bench_loop_peer_hub.log")
+    echo = ScriptProcess("board_echo.py", ["--lab", "zurich"], logs / f"bench_loop_board_echo_{hub_kind}.log")
     ctx = rclpy.Context()
     rclpy.init(context=ctx)
-    n_loops = 500 if quick else 2500
     sent: dict[int, int] = {}
     loops: list[int] = []
+    halfway: list[int] = []
+    raw, spy = None, None
     try:
-        node = rclpy.create_node("bench_loop_mea", context=ctx)
+        node = rclpy.create_node(f"bench_loop_mea_{hub_kind}", context=ctx)
         ex = SingleThreadedExecutor(context=ctx)
         ex.add_node(node)
         pub = node.create_publisher(SpikeBatch, "/padova/spikes", stream_qos())
@@ -69,7 +77,6 @@ def main() -> None:
                     loops.append(t - t0)
 
         node.create_subscription(StimulationCommand, "/padova/stimulation", on_stim, stream_qos())
-        halfway: list[int] = []
 
         def on_board(msg: SpikeBatch) -> None:
             t = time.perf_counter_ns()
@@ -81,11 +88,12 @@ def main() -> None:
         wait_for(lambda: alive(hub) and alive(echo) and pub.get_subscription_count() > 0
                  and node.count_publishers("/padova/stimulation") > 0
                  and node.count_publishers("/zurich/spikes") > 0, 30,
-                 lambda: ex.spin_once(timeout_sec=0.05), "hub_node and board_echo discovery")
+                 lambda: ex.spin_once(timeout_sec=0.05), f"{hub_kind} hub and board_echo discovery")
         for _ in range(40):
             ex.spin_once(timeout_sec=0.05)
-        raw = logs / "bench_pyspy_loop_hub.raw"
-        spy = start_pyspy(hub.proc.pid, 3 if quick else 10, raw)
+        if profile:
+            raw = logs / "bench_pyspy_loop_hub.raw"
+            spy = start_pyspy(hub.proc.pid, 10, raw)
         base = time.time_ns()
         period_ns = int(PERIOD_S * 1e9)
         start = time.perf_counter()
@@ -110,15 +118,33 @@ def main() -> None:
         rclpy.try_shutdown(context=ctx)
         hub.stop()
         echo.stop()
+    return loops, halfway, raw, spy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", type=int, default=0)
+    quick = bool(parser.parse_args().quick)
+    from neurohybrid.testing.graph import isolate_discovery
+
+    isolate_discovery()
+    n_loops = 500 if quick else N_LOOPS
+    loops, halfway, raw, spy = run_loop("ours", n_loops, profile=True)
+    peer_loops, _, _, _ = run_loop("peer", n_loops, profile=False)
     if spy is not None:
         spy.wait(30)
-    stats, half = percentiles_ms(loops), percentiles_ms(halfway)
+    stats, half, peer = percentiles_ms(loops), percentiles_ms(halfway), percentiles_ms(peer_loops)
+    ratio = stats["p99"] / peer["p99"] if stats["p99"] and peer["p99"] else None
     emit(entry("closed_loop", stats["p99"], "ms (p99)", f"p99 <= {GOAL_P99_MS} ms", stats["p99"] <= GOAL_P99_MS,
+               peer="bench/peer_loop_hub.py: bare rclpy forwarder in place of hub_node (no hub logic)",
+               peer_value=peer["p99"], ratio=ratio,
                median_ms=stats["median"], p99_ms=stats["p99"], max_ms=stats["max"], n=stats["n"],
-               lost=n_loops - stats["n"], mea_to_board_spike_median_ms=half["median"],
+               lost=n_loops - stats["n"], peer_median_ms=peer["median"], peer_p99_ms=peer["p99"],
+               peer_lost=n_loops - peer["n"], mea_to_board_spike_median_ms=half["median"],
                mea_to_board_spike_p99_ms=half["p99"], loops_per_s=1.0 / PERIOD_S,
                note="MEA (this process) -> hub_node -> board_echo.py -> hub_node -> MEA: 4 DDS hops, "
-                    "2 hub routings; device integration time not included"))
+                    "2 hub routings; device integration time not included; peer: same loop with the bare "
+                    "rclpy forwarder as hub (ratio = ours p99 / peer p99)"))
     if not stats["p99"] <= GOAL_P99_MS:
         summarize_pyspy("closed_loop", raw, f"hub_node in the closed loop at {1.0 / PERIOD_S:g} loops/s")
 

@@ -149,6 +149,20 @@ class HubOutput:
     n_routed: int = 0
 
 
+@dataclass
+class RoutedBatch:
+    """One batch after :meth:`Hub.route`: its events in time order (``ids``, ``kinds``, ``times``,
+    hub clock ns), the routed (event, synapse) pairs ``ev``/``syn``, and the ``output`` so far."""
+
+    lab: str
+    ids: np.ndarray
+    kinds: np.ndarray
+    times: np.ndarray
+    ev: np.ndarray
+    syn: np.ndarray
+    output: HubOutput
+
+
 class Hub:
     """Routes spike batches through the memristive crossbar and drives its plasticity rule."""
 
@@ -190,26 +204,33 @@ class Hub:
         hub_time_ns: np.ndarray | None = None,
         now_ns: int | None = None,
     ) -> HubOutput:
-        """Route one batch of ``lab``'s events and apply plasticity.
+        """Route one batch of ``lab``'s events and apply plasticity: :meth:`route`, then :meth:`learn`.
 
         Event times are taken to be in the hub clock; ``hub_time_ns`` (one per event), when
         given, replaces them. ``now_ns`` (hub clock) stamps the programming pulses; default:
         the latest event time of the batch.
+        """
+        routed = self.route(lab, events, hub_time_ns)
+        out = routed.output
+        out.plasticity, out.refusals = self.learn(routed, now_ns)
+        return out
+
+    def route(self, lab: str, events: SpikeEvents, hub_time_ns: np.ndarray | None = None) -> RoutedBatch:
+        """Step 1 of the hub logic for one batch: weighted events and stimulation, no plasticity.
+
+        A node sends ``output`` at once and calls :meth:`learn` afterwards, so programming
+        (the slower half) is not on the latency path of the routed spikes; calling :meth:`learn`
+        before the next :meth:`route` gives exactly :meth:`on_spikes`.
         """
         conn = self.connectivity
         conn.lab_index(lab)
         times = events.time_ns if hub_time_ns is None else np.asarray(hub_time_ns, dtype=np.int64)
         if times.shape != (len(events),):
             raise ValueError(f"hub_time_ns has shape {times.shape}, expected ({len(events)},)")
-        if len(events) == 0:
-            return HubOutput()
-        if now_ns is None:
-            now_ns = int(times.max())
         ids, kinds = events.source_id, events.kind
-        if np.any(times[1:] < times[:-1]):
+        if len(events) > 1 and np.any(times[1:] < times[:-1]):
             order = np.argsort(times, kind="stable")
             ids, kinds, times = ids[order], kinds[order], times[order]
-
         routed = np.flatnonzero(_IS_ROUTED[kinds])
         ev, syn = conn.by_pre(lab, ids[routed])
         ev = routed[ev]
@@ -222,19 +243,32 @@ class Hub:
                 )
                 if len(commands):
                     stimulation[target] = commands
+        return RoutedBatch(lab, ids, kinds, times, ev, syn,
+                           HubOutput(weighted, stimulation, n_routed=len(syn)))
 
+    def learn(self, routed: RoutedBatch, now_ns: int | None = None) -> tuple[PlasticityRecords, list[str]]:
+        """Step 2 for a batch from :meth:`route`: the rule's pulses, programmed at ``now_ns``.
+
+        Returns the pulse records and one message per refused pulse. ``now_ns`` (hub clock)
+        defaults to the batch's latest event time.
+        """
+        if len(routed.times) == 0:
+            return PlasticityRecords.empty(), []
+        if now_ns is None:
+            now_ns = int(routed.times.max())
+        conn = self.connectivity
+        syn, ev, times = routed.syn, routed.ev, routed.times
         requests = []
         learns = conn.plastic[syn]
         if learns.any():
             requests.append(self.rule.on_pre(conn.synapse_id[syn[learns]], times[ev[learns]]))
-        plastic = np.flatnonzero(_IS_PLASTIC[kinds])
-        post_ev, post_syn = conn.by_post(lab, ids[plastic])
+        plastic = np.flatnonzero(_IS_PLASTIC[routed.kinds])
+        post_ev, post_syn = conn.by_post(routed.lab, routed.ids[plastic])
         learns = conn.plastic[post_syn]
         post_ev, post_syn = post_ev[learns], post_syn[learns]
         if len(post_syn):
             requests.append(self.rule.on_post(conn.synapse_id[post_syn], times[plastic[post_ev]]))
-        plasticity, refusals = self._program(requests, int(now_ns))
-        return HubOutput(weighted, stimulation, plasticity, refusals, n_routed=len(syn))
+        return self._program(requests, int(now_ns))
 
     def _weights_of(self, synapse_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weights of the given synapses, reading each involved device once (one batched read)."""

@@ -3,7 +3,10 @@
 For each lab in the connectivity it subscribes ``/<lab>/spikes``; each batch is routed through a
 batched read of the target devices (weight = f(R), the original 0-255 byte too), sent to board labs
 as ``/<lab>/weighted_events`` and to MEA labs as ``/<lab>/stimulation``, and fed to the plasticity
-rule, whose pulses pass the programming limits. Publishes ``synapse_states`` (transient-local),
+rule, whose pulses pass the programming limits. The rule and the programming run after the batch
+is sent, from a guard condition, so that a spike batch already waiting is routed first: programming
+is never on the latency path of a spike, and a batch's pulses act on the batches routed after
+they are applied (the original hub's ~10 ms serial programming delayed them far more). Publishes ``synapse_states`` (transient-local),
 ``plasticity`` events and ``refusals``; serves ``read_memristor``, ``program_memristor`` and
 ``clock_sync`` (the master clock for the labs' NTP-like exchanges). Source times are mapped into
 the hub clock with each lab's offset from its ``/<lab>/link_status``. A lab's missing data (a gap
@@ -17,13 +20,14 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections import deque
 
 import numpy as np
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
 from neurohybrid.errors import NeurohybridError
 from neurohybrid.hub.connectivity import KIND_MEA, load_connectivity
-from neurohybrid.hub.hub import Hub
+from neurohybrid.hub.hub import Hub, RoutedBatch
 from neurohybrid.hub.stimulus import StimulusMap
 from neurohybrid.hub.weights import WeightMap
 from neurohybrid.memristor.backend import MEMRISTOR_BACKENDS
@@ -119,6 +123,7 @@ class HubNode(LifecycleNode):
         self._last_slice_end: dict[str, int] = {}
         self._active = False
         self._states_dirty = False
+        self._pending_learn: deque[tuple[RoutedBatch, int]] = deque()
         self._clock_server: ClockSyncServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -160,6 +165,8 @@ class HubNode(LifecycleNode):
             self.create_timer(self.state_period_s, self.publish_states),
             self.create_timer(self.changed_state_period_s, self._publish_changed_states),
         ]
+        self._learn_guard = self.create_guard_condition(self._learn_next)
+        self._entities.append(self._learn_guard)
         self.get_logger().info(f"configured: {len(conn)} synapses, labs {dict(conn.lab_kinds)}, "
                                f"rule {self.rule_name}, memristor {self.backend_name}")
         self.publish_states()
@@ -176,6 +183,7 @@ class HubNode(LifecycleNode):
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._learn_all_pending()  # pulses decided while active are applied before the safe state
         self._active = False
         self.hub.memristor.safe_state()
         return super().on_deactivate(state)
@@ -186,6 +194,8 @@ class HubNode(LifecycleNode):
 
     def shutdown_device(self) -> None:
         """No programming from now on; the crossbar keeps its (non-volatile) states."""
+        if self._active:
+            self._learn_all_pending()
         self._active = False
         if self._clock_server is not None:
             self._clock_server.close()
@@ -213,15 +223,31 @@ class HubNode(LifecycleNode):
         self._last_slice_end[lab] = end
         if not len(events):
             return
-        out = self.hub.on_spikes(lab, events, hub_time_ns=events.time_ns + offset, now_ns=int(end))
+        routed = self.hub.route(lab, events, hub_time_ns=events.time_ns + offset)
+        out = routed.output
         pre = dict(pre_frame=msg.header.frame_id, pre_seq=msg.seq, pre_stamp_ns=stamp_ns(msg.header))
         for target, batch in out.weighted.items():
             if target in self._weighted_pubs and len(batch):
                 self._send(target, fill_weighted_batch(WeightedEventBatch(**pre), batch))
         for target, batch in out.stimulation.items():
             self._send(target, fill_stimulation(StimulationCommand(**pre), batch))
-        self._publish_plasticity(out.plasticity)
-        self._states_dirty |= bool(len(out.plasticity))
+        self._pending_learn.append((routed, int(end)))
+        self._learn_guard.trigger()
+
+    def _learn_next(self) -> None:
+        """Plasticity of the oldest routed batch; runs when the executor has no spike batch ready first."""
+        if not self._pending_learn or self.hub is None:
+            return
+        routed, now_ns = self._pending_learn.popleft()
+        plasticity, _ = self.hub.learn(routed, now_ns=now_ns)
+        self._publish_plasticity(plasticity)
+        self._states_dirty |= bool(len(plasticity))
+        if self._pending_learn:
+            self._learn_guard.trigger()
+
+    def _learn_all_pending(self) -> None:
+        while self._pending_learn and self.hub is not None:
+            self._learn_next()
 
     def _send(self, lab: str, msg: object) -> None:
         """Publish a batch to ``lab`` with that lab's own sequence number."""

@@ -401,3 +401,24 @@ def test_plastic_flag_must_be_boolean(tmp_path):
                     "synapses:\n  - {pre: 'zurich:0', post: 'padova:1', device: [0, 0], plastic: maybe}\n")
     with pytest.raises(ConfigError, match="plastic='maybe' must be true or false"):
         load_connectivity(path)
+
+
+def test_route_then_learn_gives_what_on_spikes_gives():
+    rng = np.random.default_rng(9)
+    whole, split = make_hub(loop_connectivity()), make_hub(loop_connectivity())
+    n_pulses = 0
+    for b in range(40):
+        lab, kind, ids = (("zurich", KIND_SILICON_SPIKE, [0, 1, 5]), ("padova", KIND_SPONTANEOUS_AP, [24]))[b % 2]
+        batch = spikes(rng.choice(ids, 30), np.sort(rng.integers(b * 50 * MS, (b + 1) * 50 * MS, 30)), kind)
+        expected = whole.on_spikes(lab, batch)
+        routed = split.route(lab, batch)
+        assert routed.output.n_routed == expected.n_routed
+        assert routed.output.weighted.keys() == expected.weighted.keys()
+        for target, w in expected.weighted.items():
+            np.testing.assert_array_equal(routed.output.weighted[target].weight_byte, w.weight_byte)
+        assert len(routed.output.plasticity) == 0
+        plasticity, refusals = split.learn(routed)
+        np.testing.assert_array_equal(plasticity.r_after_ohm, expected.plasticity.r_after_ohm)
+        assert refusals == expected.refusals
+        n_pulses += len(plasticity)
+    assert n_pulses > 0
