@@ -33,6 +33,7 @@ INPUT_RATE_HZ = 10.0
 INPUT_WEIGHT_A = 20e-9
 WARMUP_S = 0.2
 GOAL_X_REALTIME, GOAL_X_BRIAN2, GOAL_COUNT_DIFF = 5.0, 4.0, 0.01
+REPEATS = 3  # best of 3 timed runs for ours and Brian2 alike (timing noise of a shared VM only slows runs)
 
 
 def make_board() -> DynapBoard:
@@ -109,13 +110,18 @@ def main() -> None:
     quick = bool(parser.parse_args().quick)
     duration_s = 1.0 if quick else 5.0
     total_s = WARMUP_S + duration_s
-    board = make_board()
-    n = board.n_neurons
+    n = make_board().n_neurons
     post, step = poisson_input(n, total_s, seed=1)
     warm = step < int(round(WARMUP_S / DT_S))
+    walls = []
     with threadpool_limits(limits=1):
-        n_warm, _ = run_ours(board, post[warm], step[warm], 0.0, WARMUP_S)
-        n_timed, wall = run_ours(board, post[~warm], step[~warm] - int(round(WARMUP_S / DT_S)), WARMUP_S, duration_s)
+        for _ in range(REPEATS):
+            board = make_board()
+            n_warm, _ = run_ours(board, post[warm], step[warm], 0.0, WARMUP_S)
+            n_timed, wall = run_ours(board, post[~warm], step[~warm] - int(round(WARMUP_S / DT_S)), WARMUP_S,
+                                     duration_s)
+            walls.append(wall)
+    wall = min(walls)
     ours_count = n_warm + n_timed
     rate_hz = ours_count / n / total_s
     x_rt = duration_s / wall
@@ -128,9 +134,14 @@ def main() -> None:
         t0 = time.perf_counter()
         net.run(WARMUP_S * b2.second, namespace=namespace)
         b2_warm_wall = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        net.run(duration_s * b2.second, namespace=namespace)
-        b2_wall = time.perf_counter() - t0
+        net.store()
+        b2_walls = []
+        for _ in range(REPEATS):
+            net.restore()
+            t0 = time.perf_counter()
+            net.run(duration_s * b2.second, namespace=namespace)
+            b2_walls.append(time.perf_counter() - t0)
+        b2_wall = min(b2_walls)
     b2_count = int(monitor.num_spikes)
     b2_x_rt = duration_s / b2_wall
     diff = abs(ours_count - b2_count) / max(b2_count, 1)
@@ -143,7 +154,7 @@ def main() -> None:
                ratio=speedup, spike_count=ours_count, peer_spike_count=b2_count, spike_count_diff=diff,
                mean_rate_hz=rate_hz, neurons=n, dt_s=DT_S, seconds_simulated=duration_s,
                input_events=len(post), peer_compile_and_warmup_s=b2_warm_wall,
-               note="DynapBoard.advance (numpy) vs Brian2 net.run, compile excluded; one BLAS thread"))
+               note="DynapBoard.advance (numba kernel) vs Brian2 net.run, compile excluded; best of 3 runs each; one BLAS thread"))
     if not met:
         board = make_board()
         with threadpool_limits(limits=1):

@@ -38,7 +38,7 @@ BAND_HZ, ORDER, K = (300.0, 3000.0), 3, 5.0
 NOISE_WINDOW_S = 1.0
 MATCH_S = 0.2e-3
 GT_MATCH_S = 0.5e-3  # vs injected troughs: allows the causal filter's group delay
-ALT_REFRACTORY_S = 1.5e-3
+REPEATS = 3  # best of 3 for ours and the peer alike (timing noise of a shared VM only slows runs)
 REFRACTORY_S = 1e-3  # ours: refractory; peer: exclude_sweep_ms (SpikeInterface's default 1 ms)
 GOAL_X_REALTIME, GOAL_AGREEMENT = 20.0, 0.95
 
@@ -122,11 +122,11 @@ def main() -> None:
     duration_s = 1.5 if quick else 6.0
     x, true_ch, true_s = make_data(duration_s, seed=1)
     with threadpool_limits(limits=1):
-        run_ours(x[: int(0.2 * FS_HZ)])  # warm the block maps
-        det, ch, s, wall = run_ours(x)
+        det, ch, s, wall = min((run_ours(x) for _ in range(REPEATS)), key=lambda run: run[3]["steady"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            p_ch, p_s, p_wall = run_peer(x, det.sigma_uv.astype(np.float32))
+            sigma = det.sigma_uv.astype(np.float32)
+            p_ch, p_s, p_wall = min((run_peer(x, sigma) for _ in range(REPEATS)), key=lambda run: run[2])
     _, _, _, wall_threads = run_ours(x)
     steady_s = duration_s - NOISE_WINDOW_S
     x_rt, peer_x_rt = steady_s / wall["steady"], duration_s / p_wall
@@ -138,12 +138,6 @@ def main() -> None:
     ours_in_peer = matched_fraction(ch[keep], s[keep], p_ch[p_keep], p_s[p_keep], tol)
     peer_in_ours = matched_fraction(p_ch[p_keep], p_s[p_keep], ch[keep], s[keep], tol)
     agreement = min(ours_in_peer, peer_in_ours)
-    # Diagnosis: ours measures its refractory from the crossing, SpikeInterface excludes around
-    # the peak; a longer refractory shows how much of the disagreement is double detections.
-    _, ch_r, s_r, _ = run_ours(x, refractory_s=ALT_REFRACTORY_S)
-    keep_r = (s_r >= start) & (s_r < end)
-    agreement_alt = min(matched_fraction(ch_r[keep_r], s_r[keep_r], p_ch[p_keep], p_s[p_keep], tol),
-                        matched_fraction(p_ch[p_keep], p_s[p_keep], ch_r[keep_r], s_r[keep_r], tol))
     t_keep = (true_s >= start) & (true_s < end)
     gt_tol = int(round(GT_MATCH_S * FS_HZ))
     recall = matched_fraction(true_ch[t_keep], true_s[t_keep], ch[keep], s[keep], gt_tol)
@@ -155,7 +149,7 @@ def main() -> None:
                f">= {GOAL_X_REALTIME:g}x real time on one core, agreement >= {GOAL_AGREEMENT:.0%} within 0.2 ms",
                met, peer="SpikeInterface bandpass_filter(forward) + detect_peaks(by_channel), same threshold, n_jobs=1",
                peer_value=peer_x_rt, ratio=x_rt / peer_x_rt, agreement=agreement,
-               ours_matched_by_peer=ours_in_peer, agreement_with_refractory_1p5ms=agreement_alt, peer_matched_by_ours=peer_in_ours,
+               ours_matched_by_peer=ours_in_peer, peer_matched_by_ours=peer_in_ours,
                n_ours=int(keep.sum()), n_peer=int(p_keep.sum()), recall_vs_ground_truth=recall,
                precision_vs_ground_truth=precision, peer_recall_vs_ground_truth=peer_recall,
                peer_precision_vs_ground_truth=peer_precision,
@@ -165,7 +159,7 @@ def main() -> None:
                channels=N_CHANNELS, fs_hz=FS_HZ, seconds_of_data=duration_s, chunk_s=CHUNK_S,
                note="value: sustained rate after the 1 s noise window closes (the window's one-off "
                     "cost, dominated by the per-channel median, is noise_window_processing_s); peer: "
-                    "whole run with noise levels given; one BLAS thread for both; synthetic 1024-ch data"))
+                    "whole run with noise levels given; one BLAS thread for both; best of 3 runs each; synthetic 1024-ch data"))
     if not met:
         with threadpool_limits(limits=1):
             profile_to_file("detection", lambda: run_ours(x), f"OnlineSpikeDetector, {duration_s} s of data")
