@@ -6,13 +6,41 @@ check (:mod:`neurohybrid.memristor.limits`). Each compiles on first use (seconds
 disk next to its module; every class owning one loads it at construction, so a node pays this at
 configure, never on a streamed message. ``python -m neurohybrid.kernels`` (run by ``make build``)
 fills the cache once, so that the first node started after a build does not compile either.
+
+numba keys a cached kernel on its own file only: a kernel whose callee changed in another file
+(``board/kernel.py`` calls ``board/simd_exp.py``) would load stale code. :func:`refresh_cache`
+therefore drops every cached kernel of the package when any kernel source changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+KERNEL_SOURCES = ("board/kernel.py", "board/simd_exp.py", "mea/detector_kernel.py", "memristor/limits.py")
+CACHE_SUFFIXES = (".nbi", ".nbc")
 
 DETECTOR_FS_HZ = 20_000.0  # any valid rate: the kernel does not depend on it
+
+
+def refresh_cache(package_dir: Path = Path(__file__).parent) -> bool:
+    """Delete the package's cached kernels if a kernel source changed since the last call.
+
+    ``package_dir`` is the package as imported (the cache sits in its ``__pycache__`` folders).
+    Returns True if the cache was dropped.
+    """
+    digest = hashlib.sha256(b"".join((PACKAGE_DIR / src).read_bytes() for src in KERNEL_SOURCES)).hexdigest()
+    stamp = package_dir / "__pycache__" / "kernels.sha256"
+    if stamp.exists() and stamp.read_text() == digest:
+        return False
+    for path in package_dir.rglob("*"):
+        if path.suffix in CACHE_SUFFIXES and path.parent.name == "__pycache__":
+            path.unlink()
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(digest)
+    return True
 
 
 def compile_all() -> dict[str, float]:
@@ -34,5 +62,7 @@ def compile_all() -> dict[str, float]:
 
 
 if __name__ == "__main__":
+    if refresh_cache():
+        print("kernel sources changed: cached kernels dropped")
     taken = compile_all()
     print("kernels ready: " + ", ".join(f"{name} {s:.1f} s" for name, s in taken.items()))

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from neurohybrid.kernels import compile_all
+from neurohybrid.kernels import compile_all, refresh_cache
 
 
 def test_compile_all_builds_each_kernel_owner():
     taken = compile_all()
     assert set(taken) == {"board", "detector", "programming_guard"}
     assert all(seconds >= 0.0 for seconds in taken.values())
+
+
+def test_refresh_cache_drops_cached_kernels_only_when_a_source_changed(tmp_path):
+    cache = tmp_path / "board" / "__pycache__"
+    cache.mkdir(parents=True)
+    kernel_files = [cache / "kernel.dpi_run-1.py311.nbi", cache / "kernel.dpi_run-1.py311.1.nbc"]
+    other = cache / "dpi.cpython-311.pyc"
+    for path in (*kernel_files, other):
+        path.write_bytes(b"x")
+    assert refresh_cache(tmp_path)
+    assert not any(path.exists() for path in kernel_files) and other.exists()
+    kernel_files[0].write_bytes(b"x")
+    assert not refresh_cache(tmp_path)  # same sources: the cache is kept
+    assert kernel_files[0].exists()
+    (tmp_path / "__pycache__" / "kernels.sha256").write_text("an older digest")
+    assert refresh_cache(tmp_path)
+    assert not kernel_files[0].exists()
