@@ -149,7 +149,9 @@ class OnlineSpikeDetector:
         return ch[order].astype(np.uint32), time_ns[order], amplitude[order]
 
     def _check(self, chunk_uv: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(chunk_uv, dtype=np.float32)
+        # contiguous and writable float32 only: a read-only chunk (a replayed file's buffer)
+        # would otherwise compile a second kernel in the middle of a stream
+        x = np.require(chunk_uv, np.float32, "CW")
         if x.ndim != 2 or x.shape[1] != self.n_channels:
             raise ValueError(f"chunk_uv has shape {x.shape}, expected (n_samples, {self.n_channels})")
         return x

@@ -169,9 +169,10 @@ class ProgrammingGuard:
         A pulse at t is admitted iff the device's oldest remembered accepted pulse (the
         ``floor(max_pulses_per_s)``-th most recent) is at or before t - 1 s.
         """
-        # One array layout for the compiled check, whatever the caller passed (broadcast scalars).
-        return _admit_in_order(np.ascontiguousarray(flat, np.int64), np.ascontiguousarray(now, np.int64),
-                               np.ascontiguousarray(candidate, np.bool_), self._ring_ns, self._head,
+        # One array type for the compiled check (contiguous, writable), whatever the caller
+        # passed (a broadcast scalar is read-only): another type would compile a new kernel.
+        return _admit_in_order(np.require(flat, np.int64, "CW"), np.require(now, np.int64, "CW"),
+                               np.require(candidate, np.bool_, "CW"), self._ring_ns, self._head,
                                RATE_WINDOW_NS)
 
 

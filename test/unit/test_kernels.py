@@ -26,3 +26,24 @@ def test_refresh_cache_drops_cached_kernels_only_when_a_source_changed(tmp_path)
     (tmp_path / "__pycache__" / "kernels.sha256").write_text("an older digest")
     assert refresh_cache(tmp_path)
     assert not kernel_files[0].exists()
+
+
+def test_read_only_inputs_reuse_the_compiled_kernels():
+    import numpy as np
+
+    from neurohybrid.mea.detector import OnlineSpikeDetector
+    from neurohybrid.mea.detector_kernel import detect_chunk
+    from neurohybrid.memristor.limits import ProgrammingGuard, _admit_in_order
+
+    guard = ProgrammingGuard()
+    n_admit = len(_admit_in_order.signatures)
+    now = np.broadcast_to(np.int64(10**9), (1,))  # read-only, as a scalar time becomes
+    guard.check(np.array([0]), np.array([0]), np.array([1.0]), np.array([1e-6]), now)
+    assert len(_admit_in_order.signatures) == n_admit
+
+    det = OnlineSpikeDetector(2, 20_000.0)
+    n_detect = len(detect_chunk.signatures)
+    chunk = np.zeros((100, 2), np.float32)
+    chunk.setflags(write=False)
+    det.process(chunk, 0)
+    assert len(detect_chunk.signatures) == n_detect
