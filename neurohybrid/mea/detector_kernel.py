@@ -1,8 +1,9 @@
 """Compiled sample-by-sample kernel of :class:`neurohybrid.mea.detector.OnlineSpikeDetector`.
 
 One pass over a chunk (n_samples, n_channels), sample by sample; each step loops over the
-channels' contiguous arrays (the threshold test scans ``SCAN_BLOCK`` channels at a time against
-a float gate, and the per-channel spike logic runs only in blocks where a channel is busy):
+channels' contiguous arrays (the test for new crossings is one vectorised count over all
+channels, then ``SCAN_BLOCK`` channels at a time only where it found one; ongoing peak searches
+are kept in a list and advanced directly):
 
 1. the Butterworth cascade in ``sos`` (scipy ``butter(..., output="sos")`` rows b0 b1 b2 a0 a1 a2,
    a0 = 1), each section in transposed direct form II exactly as ``scipy.signal.sosfilt``, with the
@@ -96,9 +97,16 @@ def detect_chunk(
     n_samples, n_channels = x.shape
     store = y_out.shape[0] == n_samples
     n_history = history.shape[0]
-    gate = np.empty(n_channels, dtype=np.float32)  # threshold, +inf while a peak search runs
+    # ``gate``: the threshold, or -inf while the channel's peak search runs, so that the scan
+    # for new crossings skips searching channels; those are listed in ``searching`` instead.
+    gate = np.empty(n_channels, dtype=np.float32)
+    searching = np.empty(n_channels, dtype=np.int64)
+    finished = np.empty(n_channels, dtype=np.int64)
+    n_search = 0
     for c in range(n_channels):
-        gate[c] = np.inf if search_left[c] > 0 else threshold[c]
+        gate[c] = -np.inf if search_left[c] > 0 else threshold[c]
+        searching[n_search] = c
+        n_search += search_left[c] > 0
     n_out = 0
     for t in range(n_samples):
         index = start_index + t
@@ -109,40 +117,55 @@ def detect_chunk(
         if store:
             for c in range(n_channels):
                 y_out[t, c] = row[c]
-        n_busy = 0
-        for c in range(n_channels):
-            n_busy += row[c] < gate[c]
-        if n_busy == 0:
-            continue
-        previous = history[(index - 1) % n_history]
-        for first in range(0, n_channels, SCAN_BLOCK):
-            last = min(first + SCAN_BLOCK, n_channels)
-            n_busy = 0
-            for c in range(first, last):
-                n_busy += row[c] < gate[c]
-            if n_busy == 0:
+        kept = 0
+        n_finished = 0
+        for j in range(n_search):
+            c = searching[j]
+            y = row[c]
+            if y < min_val[c]:
+                min_val[c] = y
+                min_pos[c] = index
+            search_left[c] -= 1
+            if search_left[c] > 0:
+                searching[kept] = c
+                kept += 1
                 continue
-            for c in range(first, last):
-                y = row[c]
-                if not y < gate[c]:
+            finished[n_finished] = c  # no new crossing on the sample that ends a search
+            n_finished += 1
+            if _isolated(history, min_pos[c], min_val[c], c, refractory_n):
+                out_channel[n_out] = c
+                out_index[n_out] = min_pos[c]
+                out_amplitude[n_out] = min_val[c]
+                n_out += 1
+        n_search = kept
+        n_below = 0
+        for c in range(n_channels):
+            n_below += row[c] < gate[c]
+        if n_below > 0:
+            previous = history[(index - 1) % n_history]
+            for first in range(0, n_channels, SCAN_BLOCK):
+                last = min(first + SCAN_BLOCK, n_channels)
+                n_below = 0
+                for c in range(first, last):
+                    n_below += row[c] < gate[c]
+                if n_below == 0:
                     continue
-                if search_left[c] > 0:
-                    if y < min_val[c]:
-                        min_val[c] = y
-                        min_pos[c] = index
-                    search_left[c] -= 1
-                elif y < threshold[c] and not previous[c] < threshold[c]:
+                for c in range(first, last):
+                    y = row[c]
+                    if not y < gate[c] or previous[c] < threshold[c]:
+                        continue
                     min_val[c] = y
                     min_pos[c] = index
                     search_left[c] = peak_n - 1
-                    gate[c] = np.inf
-                else:
-                    continue
-                if search_left[c] == 0:
-                    gate[c] = threshold[c]
-                if search_left[c] == 0 and _isolated(history, min_pos[c], min_val[c], c, refractory_n):
-                    out_channel[n_out] = c
-                    out_index[n_out] = min_pos[c]
-                    out_amplitude[n_out] = min_val[c]
-                    n_out += 1
+                    if search_left[c] > 0:
+                        gate[c] = -np.inf
+                        searching[n_search] = c
+                        n_search += 1
+                    elif _isolated(history, index, y, c, refractory_n):
+                        out_channel[n_out] = c
+                        out_index[n_out] = index
+                        out_amplitude[n_out] = y
+                        n_out += 1
+        for j in range(n_finished):
+            gate[finished[j]] = threshold[finished[j]]
     return n_out
