@@ -41,8 +41,10 @@ demo: build
 	$(ROS_ENV) && neurohybrid demo --duration $(DURATION)
 
 # Benchmark-only packages (peers, profiler), pinned in requirements-bench.txt; idempotent.
-$(VENV)/.bench-deps: requirements-bench.txt $(VENV)/.bootstrapped
+# Then Brian2 (the board benchmark's peer) compiles its cython code once, as pip installs once.
+$(VENV)/.bench-deps: requirements-bench.txt $(VENV)/.bootstrapped | build
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt -c requirements.txt
+	$(ROS_ENV) && python bench/bench_board.py --compile-peer
 	touch $@
 
 bench: build $(VENV)/.bench-deps
