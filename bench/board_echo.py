@@ -15,8 +15,8 @@ import argparse
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+from measure import spin_bare
 from neurohybrid.events import KIND_SILICON_SPIKE, SpikeEvents
 from neurohybrid.msg import SpikeBatch, WeightedEventBatch
 from neurohybrid.nodes.convert import fill_spike_batch, weighted_from_msg
@@ -44,15 +44,7 @@ def main() -> None:
                                                       np.full(len(events), KIND_SILICON_SPIKE))))
 
     node.create_subscription(WeightedEventBatch, f"/{args.lab}/weighted_events", on_weighted, stream_qos())
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_bare(node)
 
 
 if __name__ == "__main__":

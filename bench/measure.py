@@ -191,18 +191,31 @@ class ScriptProcess:
 
     def stop(self, timeout_s: float = 10.0) -> int:
         """SIGINT the group, SIGKILL it if still running after ``timeout_s``."""
-        import signal
-        import subprocess
+        from neurohybrid.process_group import stop_process_group
 
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        code = stop_process_group(self.proc, timeout_s)
         self._log.close()
-        return self.proc.returncode
+        return code
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def spin_bare(node: Any) -> None:
+    """Spin ``node`` on a plain rclpy SingleThreadedExecutor until Ctrl-C or shutdown; clean up.
+
+    The loop of the bench's bare-rclpy processes (peers and stand-ins): nothing of neurohybrid's
+    runtime, so they measure rclpy alone.
+    """
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()

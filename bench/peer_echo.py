@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from measure import spin_bare
 
 QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE,
                  durability=DurabilityPolicy.VOLATILE)
@@ -33,15 +34,7 @@ def main() -> None:
     node = rclpy.create_node("peer_echo")
     pub = node.create_publisher(msg_type, f"{args.prefix}/out", QOS)
     node.create_subscription(msg_type, f"{args.prefix}/in", pub.publish, QOS)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_bare(node)
 
 
 if __name__ == "__main__":

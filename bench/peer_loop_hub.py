@@ -17,8 +17,8 @@ import argparse
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+from measure import spin_bare
 from neurohybrid.msg import SpikeBatch, StimulationCommand, WeightedEventBatch
 from neurohybrid.nodes.runtime import stream_qos
 
@@ -65,15 +65,7 @@ def main() -> None:
 
     node.create_subscription(SpikeBatch, "/padova/spikes", from_mea, stream_qos())
     node.create_subscription(SpikeBatch, "/zurich/spikes", from_board, stream_qos())
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_bare(node)
 
 
 if __name__ == "__main__":

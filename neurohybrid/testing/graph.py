@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from neurohybrid.process_group import stop_process_group
+
 PACKAGE = "neurohybrid"
 
 
@@ -68,16 +70,10 @@ class NodeProcess:
 
     def stop(self, timeout_s: float = 10.0) -> int:
         """SIGINT the group and wait; SIGKILL it if it does not exit in ``timeout_s``."""
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        code = stop_process_group(self.proc, timeout_s)
         if self._log is not subprocess.DEVNULL:
             self._log.close()
-        return self.proc.returncode
+        return code
 
     def kill(self) -> None:
         """SIGKILL the whole group at once (simulates a crash)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Mapping
 
 from neurohybrid.errors import ConfigError, NeurohybridError
+from neurohybrid.process_group import stop_process_group
 from neurohybrid.transport.profiles import TlsIdentity, lab_environment
 
 #: Poll interval while waiting for the server to listen, s.
@@ -110,16 +110,10 @@ class DiscoveryServer:
         """SIGINT the process group, SIGKILL it after ``timeout_s``; returns the exit code."""
         if self.proc is None:
             return None
-        if self.alive():
-            os.killpg(self.proc.pid, signal.SIGINT)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        code = stop_process_group(self.proc, timeout_s)
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
-        return self.proc.returncode
+        return code
 
     def __enter__(self) -> DiscoveryServer:
         return self.start()
