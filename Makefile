@@ -4,12 +4,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 DURATION ?= 60
+DEMO ?= lab
 QUICK ?= 0
 SOAK ?= 0
 PYTEST_ARGS ?=
 ROS_ENV := source $(VENV)/bin/activate && source install/setup.bash
 
-.PHONY: all venv build test demo bench clean
+.PHONY: all venv build stock-tools test demo bench clean
 
 all: build
 
@@ -34,11 +35,29 @@ build: venv
 	$(ROS_ENV) && python -m neurohybrid.kernels
 	@echo "build: install/ ready (colcon log: log/colcon-build.txt)"
 
-test: build
+# For the tests only: the stock ROS 2 `launch`/`launch_ros`/`ros2cli` tools, so the suite can prove
+# that `ros2 launch` and the stock CLI work with this package. A ROS 2 install that has them is
+# used as it is; otherwise ../shared/ros2-stock (where present) installs them into .venv, once.
+# With neither, the tests that need them are skipped with that reason.
+STOCK_TOOLS ?= ../shared/ros2-stock
+STOCK_IMPORTS := import launch, launch_ros, launch_yaml, ros2cli, ros2launch, composition_interfaces
+
+stock-tools: build
+	@if $(ROS_ENV) && python -c "$(STOCK_IMPORTS)" 2>/dev/null; then \
+		echo "stock-tools: stock ROS 2 launch and CLI importable"; \
+	elif [ -x $(STOCK_TOOLS)/install ]; then \
+		$(STOCK_TOOLS)/install $(VENV) > log/ros2-stock.txt 2>&1 || { tail -20 log/ros2-stock.txt; exit 1; }; \
+		$(ROS_ENV) && python -c "$(STOCK_IMPORTS)"; \
+		echo "stock-tools: installed from $(STOCK_TOOLS) into $(VENV)"; \
+	else \
+		echo "stock-tools: none (no ROS 2 install with them, no $(STOCK_TOOLS)): their tests are skipped"; \
+	fi
+
+test: build stock-tools
 	$(ROS_ENV) && pytest $(PYTEST_ARGS)
 
 demo: build
-	$(ROS_ENV) && neurohybrid demo --duration $(DURATION)
+	$(ROS_ENV) && neurohybrid demo --kind $(DEMO) --duration $(DURATION)
 
 # Benchmark-only packages (peers, profiler), pinned in requirements-bench.txt; idempotent.
 # Then Brian2 (the board benchmark's peer) compiles its cython code once, as pip installs once.

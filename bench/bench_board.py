@@ -33,7 +33,7 @@ INPUT_RATE_HZ = 10.0
 INPUT_WEIGHT_A = 20e-9
 WARMUP_S = 0.2
 QUICK_DURATION_S, DURATION_S = 1.0, 5.0
-GOAL_X_REALTIME, GOAL_X_BRIAN2, GOAL_COUNT_DIFF = 5.0, 4.0, 0.01
+GOAL_X_REALTIME, GOAL_X_BRIAN2, GOAL_COUNT_DIFF = 5.0, 10.0, 0.01  # x Brian2 raised by issue 14
 REPEATS = 3  # best of 3 timed runs for ours and Brian2 alike (timing noise of a shared VM only slows runs)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from measure import REPO_ROOT, ScriptProcess, alive, emit, entry, percentiles_ms, start_pyspy, summarize_pyspy
-from neurohybrid.events import KIND_SPONTANEOUS_AP, SpikeEvents
+from neurohybrid.core.events import KIND_SPONTANEOUS_AP, SpikeEvents
 
 CONNECTIVITY = Path(__file__).resolve().parent / "loop_connectivity.yaml"
 DELAY_NS = 1_000_000  # defaults.delay_s of loop_connectivity.yaml

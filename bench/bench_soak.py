@@ -19,7 +19,7 @@ import numpy as np
 import psutil
 
 from measure import REPO_ROOT, alive, emit, entry
-from neurohybrid.events import KIND_SPONTANEOUS_AP, SpikeEvents
+from neurohybrid.core.events import KIND_SPONTANEOUS_AP, SpikeEvents
 
 CONNECTIVITY = REPO_ROOT / "config" / "connectivity" / "three_neuron.yaml"
 RATE = 100_000

@@ -17,7 +17,7 @@ import numpy as np
 import rclpy
 
 from measure import spin_bare
-from neurohybrid.events import KIND_SILICON_SPIKE, SpikeEvents
+from neurohybrid.core.events import KIND_SILICON_SPIKE, SpikeEvents
 from neurohybrid.msg import SpikeBatch, WeightedEventBatch
 from neurohybrid.nodes.convert import fill_spike_batch, weighted_from_msg
 from neurohybrid.nodes.runtime import stream_qos

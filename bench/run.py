@@ -6,7 +6,8 @@
 entry with ``met: null`` and a note. Benchmarks report; this script exits 0 whatever they find.
 
 QUICK runs the reduced set (no ROS graph apart from the hop latency, smaller data) in about
-30 s; SOAK replaces the 60 s RSS run by the 10-min soak at 100k spikes/s.
+30 s; SOAK replaces the 60 s RSS run by the 10-min soak at 100k spikes/s and runs the three-site
+chaos test with 40 faults instead of 3.
 """
 
 from __future__ import annotations
@@ -21,22 +22,40 @@ import time
 from pathlib import Path
 
 from measure import RESULT_PREFIX, RESULTS_DIR, entry, machine
+from plot import plot_curves
 
 HERE = Path(__file__).resolve().parent
 TIME_LIMIT_S = 120.0
 STOP_GRACE_S = 20.0
 SOAK_S = 600.0
 RSS_RUN_S = 60.0
+FULL_SCALE_RUN_S = 60.0
+"""bench_scale.py runs the full-scale lab this long (plus start, warm-up and stop)."""
+#: Faults of the chaos run (test/graph/test_chaos.py): as in ``make test``, and under SOAK.
+CHAOS_FAULTS = 3
+CHAOS_SOAK_FAULTS = 40
+#: Wall-clock allowance per chaos fault, s (pause <= 3 s + convergence bound 30 s + stop).
+CHAOS_FAULT_LIMIT_S = 40.0
 
 # (name, script, runs in QUICK, metric names it reports)
 BENCHMARKS = (
     ("hop_latency", "bench_hop.py", True, ("hop_latency",)),
     ("closed_loop", "bench_loop.py", False, ("closed_loop",)),
-    ("hub_throughput", "bench_hub.py", True, ("hub_throughput_core", "hub_throughput_node")),
+    ("experiment_latency", "bench_experiment.py", False, ("experiment_latency",)),
+    ("hub_throughput", "bench_hub.py", True, ("hub_throughput_core", "hub_throughput_tiles", "hub_growth_synapses", "hub_growth_labs",
+                                              "hub_throughput_node")),
     ("detection", "bench_detect.py", True, ("detection_x_realtime",)),
     ("board_dpi", "bench_board.py", True, ("board_dpi_x_realtime",)),
     ("memristor", "bench_memristor.py", True, ("memristor_pulses_per_s", "memristor_full_read")),
+    ("full_scale", "bench_scale.py", True, ("full_scale_lab",)),
+    ("growth", "bench_growth.py", True, ("board_growth_neurons", "board_dpi_16k_x_realtime", "mea_growth_channels",
+                                         "detection_4096_x_realtime")),
+    ("live_view", "bench_live.py", False, ("live_view_cpu_page", "live_view_cpu_foxglove", "live_view_frame_rate")),
+    ("lsl_latency", "bench_lsl.py", True, ("lsl_latency",)),
     ("rss_soak", "bench_soak.py", False, ("rss_soak_hub_node", "rss_soak_board_node", "rss_soak_relay_node")),
+    ("chaos", "bench_chaos.py", False, tuple(f"{prefix}_{name}" for prefix in ("chaos", "chaos_namespaces")
+                                             for name in ("convergence_p50_s", "convergence_p99_s",
+                                                          "convergence_max_s", "faults_survived"))),
 )
 
 
@@ -106,6 +125,11 @@ def main() -> int:
         if name == "rss_soak":
             duration = SOAK_S if soak else RSS_RUN_S
             bench_args, limit = ["--duration", str(duration)], duration + TIME_LIMIT_S
+        elif name == "full_scale":
+            bench_args, limit = ["--quick", str(int(quick))], FULL_SCALE_RUN_S + TIME_LIMIT_S
+        elif name == "chaos":
+            faults = CHAOS_SOAK_FAULTS if soak else CHAOS_FAULTS
+            bench_args, limit = ["--faults", str(faults)], faults * CHAOS_FAULT_LIMIT_S + TIME_LIMIT_S
         else:
             bench_args, limit = ["--quick", str(int(quick))], TIME_LIMIT_S
         print(f"[bench] {name} ...", flush=True)
@@ -123,10 +147,12 @@ def main() -> int:
               "total_wall_s": round(time.monotonic() - t_start, 2),
               "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "entries": results}
     (RESULTS_DIR / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
+    plotted = plot_curves(results, RESULTS_DIR / "bench.png")
     print()
     print(table(results))
     print(f"\n{machine()['cpu_model']}, {machine()['cpu_cores']} cores; "
-          f"{report['total_wall_s']} s; written to {RESULTS_DIR / 'bench.json'}")
+          f"{report['total_wall_s']} s; written to {RESULTS_DIR / 'bench.json'}"
+          + (f" and {plotted}" if plotted else ""))
     return 0
 
 

@@ -27,19 +27,23 @@ import math
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
 from neurohybrid.board.dpi import (
+    DT_MAX_S,
+    DT_MIN_S,
     I_DC_MAX_A,
+    MISMATCH_MAX,
+    TIME_BIN_TOLERANCE_STEPS,
     DPINeuronParams,
     DPIPopulation,
     DPISynapseParams,
     InputSchedule,
-    TIME_BIN_TOLERANCE_STEPS,
-    check_int,
-    check_real,
-    is_real,
     mismatch_factors,
 )
+from neurohybrid.core.device import ADVANCE_MAX_S
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.node_params import SEED_BOUNDS
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.validate import Bounds, check_real, is_real
 
 BACKGROUND_WEIGHT_A = 20e-9
 """Isyn jump of one background event, ampere: mid-way in the 13-28 nA range in which one
@@ -54,14 +58,26 @@ BACKGROUND_BLOCK_STEPS = 10_000
 """Steps per independently seeded block of background events."""
 _STREAM_BACKGROUND = 1  # seed-sequence stream ids, so the draws never overlap
 _STREAM_DC = 2
-ADVANCE_MAX_S = 120.0
-"""Longest single advance accepted, second (a whole 110 s session of Serb et al. 2020)."""
 CHIPS_MAX = 64
 """Largest number of chips accepted (a DYNAP-SE1 board has 4)."""
 CORES_PER_CHIP_MAX = 16
 """Largest number of cores per chip accepted (DYNAP-SE1/SE2 chips have 4)."""
 NEURONS_PER_CORE_MAX = 1024
 """Largest number of neurons per core accepted (DYNAP-SE1/SE2 cores have 256)."""
+
+SIM_PARAMS = ParamSet("board sim backend (DPI twin of a DYNAP board)", [
+    ParamSpec("n_chips", 1, "chips", "", Bounds(1, CHIPS_MAX, integer=True)),
+    ParamSpec("cores_per_chip", 4, "cores per chip", "", Bounds(1, CORES_PER_CHIP_MAX, integer=True)),
+    ParamSpec("neurons_per_core", 256, "neurons per core", "", Bounds(1, NEURONS_PER_CORE_MAX, integer=True)),
+    ParamSpec("dt_s", 1e-4, "integration step", "s", Bounds(DT_MIN_S, DT_MAX_S)),
+    ParamSpec("mismatch", 0.1, "relative spread of neuron parameters (device mismatch)", "", Bounds(0.0, MISMATCH_MAX)),
+    ParamSpec("seed", 0, "random seed", "", SEED_BOUNDS),
+    ParamSpec("background_rate_hz", 10.0, "background Poisson input per neuron", "Hz",
+              Bounds(0.0, BACKGROUND_RATE_MAX_HZ)),
+    ParamSpec("input_base_weight_a", BACKGROUND_WEIGHT_A, "synaptic current jump of a weight-1 input event", "A",
+              Bounds(0.0, INPUT_WEIGHT_MAX_A, low_open=True)),
+])
+"""The board twin's parameters a node sets (the rest keep their defaults)."""
 
 
 class DynapBoard:
@@ -93,18 +109,15 @@ class DynapBoard:
         input_base_weight_a: float | None = None,
         quiet_neurons: tuple[int, ...] = (),
     ) -> None:
-        self.n_chips = check_int("n_chips", n_chips, 1, CHIPS_MAX)
-        self.cores_per_chip = check_int("cores_per_chip", cores_per_chip, 1, CORES_PER_CHIP_MAX)
-        self.neurons_per_core = check_int("neurons_per_core", neurons_per_core, 1,
-                                          NEURONS_PER_CORE_MAX)
-        self.background_rate_hz = check_real("background_rate_hz", background_rate_hz, 0.0,
-                                               BACKGROUND_RATE_MAX_HZ)
+        self.n_chips = SIM_PARAMS["n_chips"].check(n_chips)
+        self.cores_per_chip = SIM_PARAMS["cores_per_chip"].check(cores_per_chip)
+        self.neurons_per_core = SIM_PARAMS["neurons_per_core"].check(neurons_per_core)
+        self.background_rate_hz = SIM_PARAMS["background_rate_hz"].check(background_rate_hz)
         self.background_weight_a = check_real("background_weight_a", background_weight_a, 0.0,
                                                 BACKGROUND_WEIGHT_MAX_A)
         self.dc_bias_a = check_real("dc_bias_a", dc_bias_a, 0.0, I_DC_MAX_A)
         if input_base_weight_a is not None:
-            weight_a = check_real("input_base_weight_a", input_base_weight_a, 0.0,
-                                  INPUT_WEIGHT_MAX_A, low_open=True)
+            weight_a = SIM_PARAMS["input_base_weight_a"].check(input_base_weight_a)
             synapse = dataclasses.replace(synapse if synapse is not None else DPISynapseParams(),
                                           base_weight_a=weight_a)
         self.n_neurons = self.n_chips * self.cores_per_chip * self.neurons_per_core

@@ -47,13 +47,13 @@ Chicca et al. 2014). ``Cmem``, ``Csyn``, ``I0``, ``UT`` and ``kappa`` stay nomin
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
 from neurohybrid.board.kernel import dpi_run
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.validate import Bounds, check_fields, check_int, check_real, is_int
 
 UT_DEFAULT_V = 0.025
 """Thermal voltage at room temperature, volt (teili ``constants.UT``)."""
@@ -86,52 +86,32 @@ TIME_BIN_TOLERANCE_STEPS = 1e-3
 that times at exact multiples of dt never fall into the previous step."""
 
 
-def is_real(value: object) -> bool:
-    """True for a finite int or float (numpy scalars included), False for bool and the rest."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    return ok and math.isfinite(value)
+def _positive_up_to(high: float) -> Bounds:
+    return Bounds(0.0, high, low_open=True)
 
 
-def check_real(
-    key: str, value: object, low: float, high: float, *, low_open: bool = False
-) -> float:
-    """``value`` as float; ConfigError naming ``key`` unless in [low, high] (or (low, high])."""
-    if not (is_real(value) and (value > low if low_open else value >= low) and value <= high):
-        bracket = "(" if low_open else "["
-        raise ConfigError(f"{key}={value!r} outside allowed {bracket}{low:g}, {high:g}]")
-    return float(value)
-
-
-def check_int(key: str, value: object, low: int, high: int) -> int:
-    """``value`` as int; ConfigError naming ``key`` unless an integer in [low, high]."""
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not (ok and low <= value <= high):
-        raise ConfigError(f"{key}={value!r} outside allowed integers [{low}, {high}]")
-    return int(value)
-
-
-# Allowed ranges: (low, high, low_open) per field, wide enough for any DPI bias setting.
+# Allowed ranges per field, wide enough for any DPI bias setting.
 _NEURON_RANGES = {
-    "cmem_f": (0.0, 1e-9, True),
-    "itau_a": (0.0, 1e-6, True),
-    "ith_a": (0.0, 1e-6, True),
-    "threshold_a": (0.0, 1e-3, True),
-    "refractory_s": (0.0, 1.0, False),
-    "iagain_a": (0.0, 1e-6, True),
-    "iath_a": (0.0, 1e-3, True),
-    "ianorm_a": (0.0, 1e-6, True),
-    "i0_a": (0.0, 1e-9, True),
-    "ut_v": (0.0, 0.1, True),
-    "kappa": (0.0, 1.0, True),
+    "cmem_f": _positive_up_to(1e-9),
+    "itau_a": _positive_up_to(1e-6),
+    "ith_a": _positive_up_to(1e-6),
+    "threshold_a": _positive_up_to(1e-3),
+    "refractory_s": Bounds(0.0, 1.0),
+    "iagain_a": _positive_up_to(1e-6),
+    "iath_a": _positive_up_to(1e-3),
+    "ianorm_a": _positive_up_to(1e-6),
+    "i0_a": _positive_up_to(1e-9),
+    "ut_v": _positive_up_to(0.1),
+    "kappa": _positive_up_to(1.0),
 }
 _SYNAPSE_RANGES = {
-    "igain_a": (0.0, 1e-6, True),
-    "csyn_f": (0.0, 1e-9, True),
-    "itau_a": (0.0, 1e-6, True),
-    "base_weight_a": (0.0, 1e-6, True),
-    "i0_a": (0.0, 1e-9, True),
-    "ut_v": (0.0, 0.1, True),
-    "kappa": (0.0, 1.0, True),
+    "igain_a": _positive_up_to(1e-6),
+    "csyn_f": _positive_up_to(1e-9),
+    "itau_a": _positive_up_to(1e-6),
+    "base_weight_a": _positive_up_to(1e-6),
+    "i0_a": _positive_up_to(1e-9),
+    "ut_v": _positive_up_to(0.1),
+    "kappa": _positive_up_to(1.0),
 }
 
 
@@ -156,9 +136,7 @@ class DPINeuronParams:
     kappa: float = KAPPA_DEFAULT
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            low, high, low_open = _NEURON_RANGES[f.name]
-            check_real(f"neuron.{f.name}", getattr(self, f.name), low, high, low_open=low_open)
+        check_fields(self, _NEURON_RANGES, prefix="neuron.")
         if self.threshold_a <= self.i0_a:
             raise ConfigError(
                 f"neuron.threshold_a={self.threshold_a!r} must exceed neuron.i0_a={self.i0_a!r}"
@@ -187,9 +165,7 @@ class DPISynapseParams:
     kappa: float = KAPPA_DEFAULT
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            low, high, low_open = _SYNAPSE_RANGES[f.name]
-            check_real(f"synapse.{f.name}", getattr(self, f.name), low, high, low_open=low_open)
+        check_fields(self, _SYNAPSE_RANGES, prefix="synapse.")
 
     @property
     def tau_s(self) -> float:
@@ -386,8 +362,8 @@ class DPIPopulation:
         is the compiled kernel :func:`neurohybrid.board.kernel.dpi_run` (one call for all
         ``n_steps``, input events applied inside it).
         """
-        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-            raise ValueError(f"n_steps={n_steps!r} outside allowed integers >= 0")
+        if not (is_int(n_steps) and n_steps >= 0):
+            raise ValueError(f"n_steps={n_steps!r} outside allowed integers [0, inf)")
         k0 = self.step_count
         k_end = k0 + int(n_steps)
         ev_steps, ev_bounds, ev_post, ev_jump = self._prepare_inputs(inputs, k0, k_end)

@@ -12,16 +12,15 @@ import numpy as np
 
 from neurohybrid.board.backend import BOARD_BACKENDS, BoardBackend
 from neurohybrid.board.board import DynapBoard
-from neurohybrid.events import KIND_SILICON_SPIKE, SpikeEvents
-
-NS_PER_S = 1_000_000_000
+from neurohybrid.core.events import KIND_SILICON_SPIKE, SpikeEvents
+from neurohybrid.core.units import NS_PER_S
 
 
 @BOARD_BACKENDS.register("sim")
 class SimBoardBackend(BoardBackend):
     """Board backend wrapping :class:`DynapBoard`; kwargs are DynapBoard's (validated at once).
 
-    ``configure()`` builds a fresh board from the kwargs, so a configure/close/configure cycle
+    ``configure()`` builds a fresh board from the kwargs, so a configure/shutdown/configure cycle
     restarts the same seeded device at time 0.
     """
 
@@ -52,7 +51,7 @@ class SimBoardBackend(BoardBackend):
     def _configure(self) -> None:
         self._board = DynapBoard(**self._kwargs)
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
         self._board.clear_pending()
 
     def _advance(self, duration_s: float) -> SpikeEvents:

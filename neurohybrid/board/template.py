@@ -3,9 +3,10 @@
 This class is deliberately NOT registered. To add hardware, copy it to ``dynapse2.py``, fill
 in each method with the samna call named in its docstring, register it with
 ``@BOARD_BACKENDS.register("dynapse2")`` (or through the entry-point group
-``neurohybrid.board_backends``), and subclass the shared board compliance tests with your
-backend's name and kwargs. The public methods of :class:`BoardBackend` already validate ids,
-weights, durations and state, so the private methods below never re-validate.
+``neurohybrid.board_backends``), and add its construction arguments to the table of the shared
+board compliance suite (``test/unit/test_board_compliance.py``), which runs on every registered
+backend. The public methods of :class:`BoardBackend` already validate ids, weights, durations
+and state, so the private methods below never re-validate.
 
 samna names follow its DYNAP-SE2 interface as used by rockpool
 (``rockpool/devices/dynapse/interface``); check them against your samna version. The FPGA
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from neurohybrid.board.backend import BoardBackend
-from neurohybrid.events import SpikeEvents
+from neurohybrid.core.events import SpikeEvents
 
 _NOT_IMPLEMENTED = "TemplateBoardBackend is a recipe; implement it for your hardware"
 
@@ -64,7 +65,7 @@ class TemplateBoardBackend(BoardBackend):
         ``model.apply_configuration(config)``."""
         raise NotImplementedError(_NOT_IMPLEMENTED)
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
         """``samna.device.close_device(board)``."""
         raise NotImplementedError(_NOT_IMPLEMENTED)
 

@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import (
+from neurohybrid.core.device import InputRefused
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.events import (
     KIND_EVOKED_AP,
     KIND_NAMES,
     KIND_PSP,
@@ -40,11 +41,12 @@ from neurohybrid.events import (
     StimulusBatch,
     WeightedEvents,
 )
-from neurohybrid.hub.connectivity import KIND_MEA, NS_PER_S, Connectivity
-from neurohybrid.hub.router import split_by_target
+from neurohybrid.core.units import NS_PER_S
+from neurohybrid.hub.connectivity import KIND_MEA, Connectivity
+from neurohybrid.hub.fanout_kernel import count_pairs, fill_pairs
 from neurohybrid.hub.stimulus import StimulusMap
 from neurohybrid.hub.weights import WeightMap
-from neurohybrid.memristor.backend import MemristorBackend
+from neurohybrid.memristor.backend import MemristorBackend, ProgramResult
 from neurohybrid.memristor.plasticity import PlasticityRule, PulseRequest
 
 ROUTED_KINDS = (KIND_EVOKED_AP, KIND_SPONTANEOUS_AP, KIND_SILICON_SPIKE)
@@ -71,7 +73,8 @@ class PlasticityRecords:
     ``direction`` +1 LTP / -1 LTD; ``amplitude_v`` (volt) and ``width_s`` (second) as requested;
     ``r_before_ohm`` / ``r_after_ohm`` read by the backend around the pulse (NaN where refused);
     ``reason`` is "" where accepted; ``time_ns`` is the triggering event's hub time;
-    ``pre_count`` the presynaptic spikes the rule counted.
+    ``pre_count`` the presynaptic spikes the rule counted; ``tile`` the crossbar of the device
+    (0 where not given: one-tile hubs).
     """
 
     synapse_id: np.ndarray
@@ -86,6 +89,7 @@ class PlasticityRecords:
     reason: tuple[str, ...]
     time_ns: np.ndarray
     pre_count: np.ndarray
+    tile: np.ndarray | None = None
 
     _SPEC = {
         "synapse_id": np.uint32,
@@ -99,10 +103,13 @@ class PlasticityRecords:
         "accepted": np.bool_,
         "time_ns": np.int64,
         "pre_count": np.uint32,
+        "tile": np.uint16,
     }
 
     def __post_init__(self) -> None:
         n = len(self.synapse_id)
+        if self.tile is None:
+            object.__setattr__(self, "tile", np.zeros(n, np.uint16))
         for name, dtype in self._SPEC.items():
             arr = np.ascontiguousarray(getattr(self, name), dtype=dtype)
             if arr.shape != (n,):
@@ -128,8 +135,20 @@ class PlasticityRecords:
 
     @classmethod
     def empty(cls) -> "PlasticityRecords":
-        """No pulses."""
-        return cls(**{name: np.empty(0, dtype) for name, dtype in cls._SPEC.items()}, reason=())
+        """No pulses (one shared read-only instance: most batches program nothing, and building
+        eleven empty columns per batch cost ~35 us, a tenth of a hub batch at 1 ms slices)."""
+        return _NO_RECORDS
+
+
+def _no_records() -> PlasticityRecords:
+    records = PlasticityRecords(**{name: np.empty(0, dtype) for name, dtype in PlasticityRecords._SPEC.items()},
+                                reason=())
+    for name in PlasticityRecords._SPEC:
+        getattr(records, name).flags.writeable = False
+    return records
+
+
+_NO_RECORDS = _no_records()
 
 
 @dataclass
@@ -176,6 +195,7 @@ class Hub:
     ) -> None:
         n_wordlines, n_bitlines = memristor.shape
         for key, lines, size in (
+            ("tile", connectivity.tile, memristor.n_tiles),
             ("wordline", connectivity.wordline, n_wordlines),
             ("bitline", connectivity.bitline, n_bitlines),
         ):
@@ -196,6 +216,8 @@ class Hub:
         self.stimulus_map = stimulus_map
         kinds = connectivity.lab_kinds
         self._mea_labs = frozenset(lab for lab, kind in kinds.items() if kind == KIND_MEA)
+        # load (or compile) the fan-out kernels for these arrays now, never on a streamed batch
+        self.route(connectivity.labs[0], SpikeEvents.empty())
 
     def on_spikes(
         self,
@@ -232,15 +254,13 @@ class Hub:
             order = np.argsort(times, kind="stable")
             ids, kinds, times = ids[order], kinds[order], times[order]
         routed = np.flatnonzero(_IS_ROUTED[kinds])
-        ev, syn = conn.by_pre(lab, ids[routed])
-        ev = routed[ev]
-        weighted = self._route(ids[ev], times[ev], syn)
+        ev, syn, weighted = self._fan_out(routed, *conn.pre_runs(lab, ids[routed]), ids, times)
         stimulation = {}
         for target, batch in weighted.items():
             if target in self._mea_labs:
                 commands = self.stimulus_map.commands(
-                    batch.post_id, batch.delivery_time_ns, batch.weight, batch.synapse_id, batch.pre_id
-                )
+                    batch.post_id, batch.delivery_time_ns, batch.weight, batch.synapse_id, batch.pre_id,
+                    batch.pre_time_ns)
                 if len(commands):
                     stimulation[target] = commands
         return RoutedBatch(lab, ids, kinds, times, ev, syn,
@@ -270,37 +290,42 @@ class Hub:
             requests.append(self.rule.on_post(conn.synapse_id[post_syn], times[plastic[post_ev]]))
         return self._program(requests, int(now_ns))
 
-    def _weights_of(self, synapse_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weights of the given synapses, reading each involved device once (one batched read)."""
-        conn = self.connectivity
-        involved = np.zeros(len(conn), dtype=bool)
-        involved[synapse_idx] = True
-        devices = np.flatnonzero(involved)
-        weight = np.zeros(len(conn), dtype=np.float32)
-        weight_byte = np.zeros(len(conn), dtype=np.uint8)
-        weight[devices], weight_byte[devices] = self.weight_map.to_weight(
-            self.memristor.read(conn.wordline[devices], conn.bitline[devices])
-        )
-        return weight[synapse_idx], weight_byte[synapse_idx]
+    def _fan_out(self, routed: np.ndarray, lo: np.ndarray, counts: np.ndarray, order: np.ndarray,
+                 ids: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, WeightedEvents]]:
+        """(event index, synapse index) of every pair, and the weighted events per target lab.
 
-    def _route(
-        self, pre_id: np.ndarray, pre_time_ns: np.ndarray, syn: np.ndarray
-    ) -> dict[str, WeightedEvents]:
-        if len(syn) == 0:
-            return {}
+        Each involved device is read once (one batched read); a target's events are sorted by
+        delivery time (stable: event order, then synapse order, on ties). Compiled passes:
+        :mod:`neurohybrid.hub.fanout_kernel`.
+        """
         conn = self.connectivity
-        weight, weight_byte = self._weights_of(syn)
-        return split_by_target(
-            conn.labs,
-            conn.post_lab_idx[syn],
-            pre_id=pre_id,
-            pre_time_ns=pre_time_ns,
-            post_id=conn.post_id[syn],
-            synapse_id=conn.synapse_id[syn],
-            weight=weight,
-            weight_byte=weight_byte,
-            delay_ns=conn.delay_ns[syn],
-        )
+        n = len(conn)
+        involved = np.zeros(n, dtype=bool)
+        per_target = np.zeros(len(conn.labs), dtype=np.int64)
+        total = count_pairs(lo, counts, order, conn.post_lab_idx, involved, per_target)
+        weight = np.zeros(n, dtype=np.float32)
+        weight_byte = np.zeros(n, dtype=np.uint8)
+        devices = np.flatnonzero(involved)
+        if len(devices):
+            weight[devices], weight_byte[devices] = self.weight_map.to_weight(
+                self.memristor.read(conn.wordline[devices], conn.bitline[devices], conn.tile[devices]))
+        start = np.concatenate([np.zeros(1, np.int64), np.cumsum(per_target)[:-1]])
+        pair_ev, pair_syn = np.empty(total, np.intp), np.empty(total, np.intp)
+        columns = {name: np.empty(total, dtype) for name, dtype in WeightedEvents._SPEC.items()}
+        in_order = np.ones(len(conn.labs), dtype=bool)
+        fill_pairs(lo, counts, order, routed, ids, times, conn.post_lab_idx, conn.post_id, conn.synapse_id,
+                   conn.delay_ns, weight, weight_byte, start, pair_ev, pair_syn, columns["pre_id"],
+                   columns["pre_time_ns"], columns["post_id"], columns["synapse_id"], columns["weight"],
+                   columns["weight_byte"], columns["delivery_time_ns"], in_order)
+        weighted = {}
+        for target in np.flatnonzero(per_target).tolist():
+            block = slice(int(start[target]), int(start[target] + per_target[target]))
+            cols = {name: col[block] for name, col in columns.items()}
+            if not in_order[target]:
+                by_time = np.argsort(cols["delivery_time_ns"], kind="stable")
+                cols = {name: col[by_time] for name, col in cols.items()}
+            weighted[conn.labs[target]] = WeightedEvents(**cols)
+        return pair_ev, pair_syn, weighted
 
     def _program(self, requests: list[PulseRequest], now_ns: int) -> tuple[PlasticityRecords, list[str]]:
         request = PulseRequest.concat(requests)
@@ -309,7 +334,13 @@ class Hub:
         synapse_id = request.synapse_id.astype(np.intp)
         wordline = self.connectivity.wordline[synapse_id]
         bitline = self.connectivity.bitline[synapse_id]
-        result = self.memristor.program(wordline, bitline, request.amplitude_v, request.width_s, now_ns)
+        tile = self.connectivity.tile[synapse_id]
+        try:
+            result = self.memristor.program(wordline, bitline, request.amplitude_v, request.width_s, now_ns, tile)
+        except InputRefused as exc:  # the crossbar takes no pulse now (safe state): all refused
+            n = len(request)
+            result = ProgramResult(np.zeros(n, bool), [exc.reason] * n, np.arange(n), np.full(n, np.nan),
+                                   np.full(n, np.nan))
         reasons = [""] * len(request)
         for i, why in zip(np.asarray(result.refused_index).tolist(), result.reasons):
             reasons[i] = why
@@ -326,6 +357,7 @@ class Hub:
             reason=reasons,
             time_ns=request.trigger_time_ns,
             pre_count=request.pre_count,
+            tile=tile,
         )
         refusals = [
             f"synapse {i_syn} ({'LTP' if direction > 0 else 'LTD'}, triggered at {t} ns): {reasons[i]}"
@@ -350,14 +382,15 @@ class Hub:
     def synapse_states(self) -> dict[str, Any]:
         """Every synapse's device and current state, from one batched read of all its devices.
 
-        Keys: ``synapse_id``, ``wordline``, ``bitline``, ``resistance_ohm``, ``weight`` (0..1),
+        Keys: ``synapse_id``, ``tile``, ``wordline``, ``bitline``, ``resistance_ohm``, ``weight`` (0..1),
         ``weight_byte``, ``pre`` and ``post`` (``"lab:id"`` strings), ``delay_s``.
         """
         conn = self.connectivity
-        resistance_ohm = np.asarray(self.memristor.read(conn.wordline, conn.bitline), dtype=np.float64)
+        resistance_ohm = np.asarray(self.memristor.read(conn.wordline, conn.bitline, conn.tile), dtype=np.float64)
         weight, weight_byte = self.weight_map.to_weight(resistance_ohm)
         return {
             "synapse_id": conn.synapse_id.copy(),
+            "tile": conn.tile.copy(),
             "wordline": conn.wordline.copy(),
             "bitline": conn.bitline.copy(),
             "resistance_ohm": resistance_ohm,

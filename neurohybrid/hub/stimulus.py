@@ -12,13 +12,13 @@ refuses out-of-range commands whole; this module only maps weights to commands.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import StimulusBatch
+from neurohybrid.core.events import StimulusBatch
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.validate import Bounds
 
 AMPLITUDE_UA_AT_FULL_WEIGHT = 30.0
 """Current per phase at weight 1, microampere (typical MEA biphasic stimulation; per-lab setting)."""
@@ -28,6 +28,19 @@ PHASE_WIDTH_US = 200.0
 
 PULSE_COUNT = 1
 """Pulses per presynaptic spike (one stimulus per routed spike)."""
+
+
+STIMULUS_PARAMS = ParamSet("hub -> MEA stimulation by weight", [
+    ParamSpec("stim_amplitude_ua", AMPLITUDE_UA_AT_FULL_WEIGHT, "stimulus current per phase at weight 1 (x weight)",
+              "uA", Bounds(0.0, 1000.0, low_open=True)),
+    ParamSpec("stim_phase_width_us", PHASE_WIDTH_US, "stimulus phase width", "us",
+              Bounds(0.0, 10_000.0, low_open=True)),
+    ParamSpec("stim_pulse_count", PULSE_COUNT, "pulses per stimulus", "", Bounds(1, 1000, integer=True)),
+])
+FIELD_OF_PARAM = {"stim_amplitude_ua": "amplitude_ua_at_full_weight", "stim_phase_width_us": "phase_width_us",
+                  "stim_pulse_count": "pulse_count"}
+"""The :class:`StimulusMap` field each parameter sets."""
+MIN_WEIGHT_BOUNDS = Bounds(0.0, 1.0, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -40,17 +53,14 @@ class StimulusMap:
     min_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        for key in ("amplitude_ua_at_full_weight", "phase_width_us"):
-            value = getattr(self, key)
-            is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not is_number or not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"{key}={value!r} must be a finite number > 0")
-        count = self.pulse_count
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ConfigError(f"pulse_count={count!r} must be an integer >= 1")
-        w = self.min_weight
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w < 1:
-            raise ConfigError(f"min_weight={w!r} must lie in [0, 1)")
+        for param, name in FIELD_OF_PARAM.items():
+            object.__setattr__(self, name, STIMULUS_PARAMS[param].bounds.check(name, getattr(self, name)))
+        object.__setattr__(self, "min_weight", MIN_WEIGHT_BOUNDS.check("min_weight", self.min_weight))
+
+    @classmethod
+    def from_params(cls, values: dict[str, float]) -> "StimulusMap":
+        """The map of the ``stim_*`` parameters (:data:`STIMULUS_PARAMS`) in ``values``."""
+        return cls(**{name: values[param] for param, name in FIELD_OF_PARAM.items()})
 
     def commands(
         self,
@@ -59,6 +69,7 @@ class StimulusMap:
         weight: np.ndarray,
         synapse_id: np.ndarray,
         pre_id: np.ndarray,
+        pre_time_ns: np.ndarray,
     ) -> StimulusBatch:
         """One command per weight above ``min_weight``: electrode ``post_id`` at ``time_ns`` (target clock).
 
@@ -76,4 +87,5 @@ class StimulusMap:
             synapse_id=np.asarray(synapse_id)[keep],
             weight=weight[keep],
             pre_id=np.asarray(pre_id)[keep],
+            pre_time_ns=np.asarray(pre_time_ns)[keep],
         )

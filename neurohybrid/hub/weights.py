@@ -13,12 +13,13 @@ value is exactly ``k + 0.5``.)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.validate import Bounds
 
 R_MIN_OHM = 4000.0
 """Resistance mapped to weight 0, ohm (Serb et al. 2020 control software default)."""
@@ -30,6 +31,13 @@ WEIGHT_BYTE_MAX = 255
 """Largest weight byte: one byte of the 2017 wire format (mission.md, hub logic step 4)."""
 
 
+WEIGHT_PARAMS = ParamSet("resistance -> weight (Serb et al. 2020 hub)", [
+    ParamSpec("r_min_ohm", R_MIN_OHM, "resistance of weight 0", "ohm", Bounds(0.0, 1e9, low_open=True)),
+    ParamSpec("r_max_ohm", R_MAX_OHM, "resistance of weight 1 (above r_min_ohm)", "ohm",
+              Bounds(0.0, 1e9, low_open=True)),
+])
+
+
 @dataclass(frozen=True)
 class WeightMap:
     """Linear map from resistance (ohm) to weight 0..1 and the original weight byte 0..255."""
@@ -38,11 +46,7 @@ class WeightMap:
     r_max_ohm: float = R_MAX_OHM
 
     def __post_init__(self) -> None:
-        for key in ("r_min_ohm", "r_max_ohm"):
-            value = getattr(self, key)
-            is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not is_number or not math.isfinite(value) or value <= 0:
-                raise ConfigError(f"{key}={value!r} must be a finite resistance > 0 ohm")
+        WEIGHT_PARAMS.check_fields(self)
         if not self.r_min_ohm < self.r_max_ohm:
             raise ConfigError(
                 f"r_min_ohm={self.r_min_ohm!r} must be below r_max_ohm={self.r_max_ohm!r}"

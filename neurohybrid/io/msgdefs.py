@@ -19,7 +19,7 @@ import re
 import sys
 from pathlib import Path
 
-from neurohybrid.errors import NeurohybridError
+from neurohybrid.core.errors import NeurohybridError
 
 DELIMITER_LINE = "=" * 80
 """Separator line between definitions (rosbag2 ``LocalMessageDefinitionSource::delimiter``)."""

@@ -6,10 +6,12 @@ without its summary section is read in the MCAP stream mode, up to its last comp
 Topics are whatever the file holds; typed accessors find them by schema name, and accept a lab
 name (``"padova"`` for ``/padova/spikes``) instead of a topic.
 
-Decoding is :class:`CdrDecoder`, a schema-driven CDR reader that returns numeric sequences as
-numpy views: tested field for field against ``mcap_ros2``'s decoder and 4-50x faster on our
-batch messages (per-element Python calls avoided). A schema it cannot read (``wstring``) is
-decoded by ``mcap_ros2``'s decoder instead.
+Decoding is :class:`~neurohybrid.io.cdr.CdrDecoder` (:mod:`neurohybrid.io.cdr`); a schema it
+cannot read (``wstring``) is decoded by ``mcap_ros2``'s decoder instead.
+
+The robot's standard messages (``sensor_msgs/LaserScan``, ``nav_msgs/Odometry``,
+``geometry_msgs/Twist``, ``geometry_msgs/PointStamped``) are read the same way, from the schemas
+the recorder built from their installed ``.msg`` files, with accessors of their own.
 
 Times: ``stamp_ns`` is a message's header stamp (ROS time, ns); ``log_time_ns`` is when the
 recorder received it (ns); event times keep the clock named by the message's ``clock_domain``.
@@ -18,11 +20,9 @@ recorder received it (ns); event times keep the clock named by the message's ``c
 from __future__ import annotations
 
 import os
-import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,9 @@ from mcap.stream_reader import StreamReader
 from mcap.writer import MCAP0_MAGIC
 from mcap_ros2.decoder import DecoderFactory
 
-from neurohybrid.errors import NeurohybridError
+from neurohybrid.core.errors import NeurohybridError
+from neurohybrid.core.units import NS_PER_S
+from neurohybrid.io.cdr import decoder_for, short_type
 
 SPIKE_BATCH = "neurohybrid/msg/SpikeBatch"
 WEIGHTED_EVENT_BATCH = "neurohybrid/msg/WeightedEventBatch"
@@ -42,10 +44,13 @@ SYNAPSE_STATES = "neurohybrid/msg/SynapseStates"
 PLASTICITY_EVENT = "neurohybrid/msg/PlasticityEvent"
 REFUSAL = "neurohybrid/msg/Refusal"
 LINK_STATUS = "neurohybrid/msg/LinkStatus"
+LASER_SCAN = "sensor_msgs/msg/LaserScan"
+ODOMETRY = "nav_msgs/msg/Odometry"
+TWIST = "geometry_msgs/msg/Twist"
+POINT_STAMPED = "geometry_msgs/msg/PointStamped"
 HUB_LABEL = "hub"
 """Second end of every hop measured by :meth:`Recording.hop_latencies`: the hub publishes both
 ``WeightedEventBatch`` and ``StimulationCommand`` (see their ``.msg`` files)."""
-NS_PER_S = 1_000_000_000
 
 _SPIKE_COLUMNS = {"source_id": np.uint32, "time_ns": np.int64, "kind": np.uint8}
 _WEIGHTED_COLUMNS = {
@@ -55,7 +60,7 @@ _WEIGHTED_COLUMNS = {
 _STIMULATION_COLUMNS = {
     "electrode": np.uint32, "amplitude_ua": np.float64, "phase_width_us": np.float64,
     "pulse_count": np.uint32, "time_ns": np.int64, "synapse_id": np.uint32, "weight": np.float32,
-    "pre_id": np.uint32,
+    "pre_id": np.uint32, "pre_time_ns": np.int64,
 }
 _PLASTICITY_FIELDS = {
     "rule": object, "synapse_id": np.uint32, "wordline": np.uint16, "bitline": np.uint16,
@@ -68,6 +73,7 @@ _LINK_FIELDS = {
     "lab": object, "peer_lab": object, "link_up": bool, "rtt_s": np.float64, "clock_offset_s": np.float64,
     "clock_offset_uncertainty_s": np.float64, "received_batches": np.uint64, "sequence_gaps": np.uint64,
     "late_events": np.uint64, "malformed_messages": np.uint64,
+    "latency_p50_ms": np.float64, "latency_p99_ms": np.float64, "latency_max_ms": np.float64,
 }
 # Errors that end the stream mode at the cut of a truncated file (short read, garbage length).
 _TRUNCATION_ERRORS = (McapError, struct.error, EOFError)
@@ -92,12 +98,6 @@ class RecordedAttachment:
     media_type: str
     data: bytes
     log_time_ns: int
-
-
-def short_type(schema_name: str) -> str:
-    """``"pkg/msg/Type"`` or ``"pkg/Type"`` -> ``"pkg/Type"`` (how schemas are compared)."""
-    parts = schema_name.split("/")
-    return f"{parts[0]}/{parts[-1]}"
 
 
 def lab_of(name: str) -> str:
@@ -277,7 +277,7 @@ class Recording:
         """Events of a ``SpikeBatch`` topic, concatenated over batches.
 
         Per event: ``source_id`` (uint32), ``time_ns`` (int64, ``clock_domain``), ``kind`` (uint8,
-        ``neurohybrid.events.KIND_*``), ``stamp_ns`` and ``seq`` of the batch that carried it.
+        ``neurohybrid.core.events.KIND_*``), ``stamp_ns`` and ``seq`` of the batch that carried it.
         Per batch (``batch_*``): ``seq``, ``stamp_ns``, ``frame_id``, ``clock_domain``,
         ``slice_start_ns``, ``slice_end_ns``, ``count`` (events), ``log_time_ns``.
         """
@@ -341,6 +341,72 @@ class Recording:
         """One entry per ``LinkStatus``: every field of the message plus ``stamp_ns``, ``frame_id``."""
         return _scalars(self.decoded(self.resolve(topic_or_lab, LINK_STATUS)), _LINK_FIELDS)
 
+    # ----- the robot's standard messages -------------------------------------------------------
+    def odometry(self, topic_or_ns: str) -> dict[str, Any]:
+        """One entry per ``nav_msgs/Odometry``: ``stamp_ns``, ``frame_id``, ``x_m``, ``y_m``,
+        ``yaw_rad`` (from the orientation quaternion, about z), ``linear_m_s`` (twist.linear.x),
+        ``angular_rad_s`` (twist.angular.z), ``log_time_ns``; ``topic``."""
+        topic = self.resolve(topic_or_ns, ODOMETRY)
+        msgs = self.decoded(topic)
+        q = np.array([(m.pose.pose.orientation.x, m.pose.pose.orientation.y, m.pose.pose.orientation.z,
+                       m.pose.pose.orientation.w) for m in msgs], np.float64).reshape(-1, 4)
+        return {
+            "topic": topic,
+            "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
+            "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
+            "x_m": np.array([m.pose.pose.position.x for m in msgs], np.float64),
+            "y_m": np.array([m.pose.pose.position.y for m in msgs], np.float64),
+            # yaw of a unit quaternion (x, y, z, w), ZYX convention (REP 103)
+            "yaw_rad": np.arctan2(2 * (q[:, 3] * q[:, 2] + q[:, 0] * q[:, 1]), 1 - 2 * (q[:, 1] ** 2 + q[:, 2] ** 2)),
+            "linear_m_s": np.array([m.twist.twist.linear.x for m in msgs], np.float64),
+            "angular_rad_s": np.array([m.twist.twist.angular.z for m in msgs], np.float64),
+            "log_time_ns": self.log_times_ns(topic),
+        }
+
+    def twists(self, topic_or_ns: str) -> dict[str, Any]:
+        """One entry per ``geometry_msgs/Twist`` (no header: ``log_time_ns`` is its only time):
+        ``linear_m_s`` and ``angular_rad_s`` (n, 3) x/y/z; ``topic``."""
+        topic = self.resolve(topic_or_ns, TWIST)
+        msgs = self.decoded(topic)
+        return {
+            "topic": topic,
+            "log_time_ns": self.log_times_ns(topic),
+            "linear_m_s": np.array([(m.linear.x, m.linear.y, m.linear.z) for m in msgs], np.float64).reshape(-1, 3),
+            "angular_rad_s": np.array([(m.angular.x, m.angular.y, m.angular.z) for m in msgs],
+                                      np.float64).reshape(-1, 3),
+        }
+
+    def points(self, topic_or_ns: str) -> dict[str, Any]:
+        """One entry per ``geometry_msgs/PointStamped``: ``stamp_ns``, ``frame_id``, ``x_m``,
+        ``y_m``, ``z_m``, ``log_time_ns``; ``topic``."""
+        topic = self.resolve(topic_or_ns, POINT_STAMPED)
+        msgs = self.decoded(topic)
+        return {
+            "topic": topic,
+            "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
+            "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
+            **{f"{axis}_m": np.array([getattr(m.point, axis) for m in msgs], np.float64) for axis in "xyz"},
+            "log_time_ns": self.log_times_ns(topic),
+        }
+
+    def scans(self, topic_or_ns: str) -> dict[str, Any]:
+        """One entry per ``sensor_msgs/LaserScan``: ``stamp_ns``, ``frame_id``, ``angle_min_rad``,
+        ``angle_increment_rad``, ``range_min_m``, ``range_max_m``, ``ranges_m`` (a list of float32
+        arrays, one per scan), ``log_time_ns``; ``topic``."""
+        topic = self.resolve(topic_or_ns, LASER_SCAN)
+        msgs = self.decoded(topic)
+        return {
+            "topic": topic,
+            "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
+            "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
+            "angle_min_rad": np.array([m.angle_min for m in msgs], np.float64),
+            "angle_increment_rad": np.array([m.angle_increment for m in msgs], np.float64),
+            "range_min_m": np.array([m.range_min for m in msgs], np.float64),
+            "range_max_m": np.array([m.range_max for m in msgs], np.float64),
+            "ranges_m": [np.asarray(m.ranges, np.float32) for m in msgs],
+            "log_time_ns": self.log_times_ns(topic),
+        }
+
     def hop_latencies(self) -> dict[str, np.ndarray]:
         """Source publish -> hub publish delay per hop, s, from header stamps.
 
@@ -397,133 +463,3 @@ def _read_records(f: Any) -> tuple[list[tuple[Schema | None, Channel, Any]], boo
     except _TRUNCATION_ERRORS:
         return out, True
     return out, False
-
-
-# ----- CDR decoding ---------------------------------------------------------------------------
-# Wire format: OMG DDS-XTypes 1.3, 7.4 (XCDR1), as ROS 2 serialises messages: a 4-byte
-# encapsulation header (byte 1: 0 big-endian, 1 little-endian); each primitive aligned to its
-# size counted from the end of that header; sequences and strings as a uint32 length, strings
-# with their NUL terminator; the elements of an empty sequence add no padding.
-CDR_HEADER_SIZE = 4
-_STRUCT_CODES = {
-    "bool": "?", "byte": "B", "char": "B", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
-    "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q", "float32": "f", "float64": "d",
-}
-_SIZES = {code: struct.calcsize(code) for code in set(_STRUCT_CODES.values())}
-_BUILTIN_FIELDS = {  # mcap_ros2 likewise knows these without a schema section
-    "builtin_interfaces/Time": [("int32", None, "sec"), ("uint32", None, "nanosec")],
-    "builtin_interfaces/Duration": [("int32", None, "sec"), ("uint32", None, "nanosec")],
-}
-_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9_/]*)(?:<=\d+)?(?:\[(<=)?(\d*)\])?$")
-_CONSTANT = re.compile(r"^\S+\s+[A-Za-z][A-Za-z0-9_]*\s*=")
-_SECTION = re.compile(r"^={3,}\s*$", re.MULTILINE)
-_MSG_LINE = re.compile(r"^MSG:\s+(\S+)\s*$", re.MULTILINE)
-_EMPTY_MESSAGE_FIELD = ("uint8", None, "structure_needs_at_least_one_member")
-"""ROS 2 gives a message without fields this one uint8 on the wire (legacy interface design)."""
-
-
-class UnsupportedSchemaError(NeurohybridError):
-    """A ``ros2msg`` schema uses a type :class:`CdrDecoder` does not read (e.g. ``wstring``)."""
-
-
-def _align(offset: int, size: int) -> int:
-    """``offset`` moved up to a multiple of ``size`` counted from the end of the CDR header."""
-    return offset + (-(offset - CDR_HEADER_SIZE) % size)
-
-
-def _definitions(schema_name: str, text: str) -> dict[str, list[tuple[str, int | None, str]]]:
-    """``pkg/Type`` -> fields ``(type, array length: None scalar, -1 sequence, n fixed, name)``."""
-    out: dict[str, list[tuple[str, int | None, str]]] = {}
-    for section in _SECTION.split(text):
-        msg_line = _MSG_LINE.search(section)
-        name = short_type(msg_line.group(1) if msg_line else schema_name)
-        package = name.split("/")[0]
-        fields = []
-        for raw in _MSG_LINE.sub("", section).splitlines():
-            line = raw.split("#", 1)[0].strip()
-            if not line or _CONSTANT.match(line):
-                continue
-            type_token, field_name = line.split()[:2]
-            match = _FIELD.match(type_token)
-            if match is None:
-                raise UnsupportedSchemaError(f"{schema_name}: cannot read field type {type_token!r}")
-            base, bounded, size = match.groups()
-            if "/" in base:
-                base = short_type(base)
-            elif base not in _STRUCT_CODES and base != "string":
-                base = f"{package}/{base}"
-            if "[" not in type_token:
-                length = None
-            else:
-                length = -1 if bounded or not size else int(size)
-            fields.append((base, length, field_name))
-        out[name] = fields
-    for builtin, fields in _BUILTIN_FIELDS.items():
-        out.setdefault(builtin, list(fields))
-    return out
-
-
-class CdrDecoder:
-    """Decodes CDR bytes of one ``ros2msg`` schema into namespaces; numeric sequences as numpy views."""
-
-    def __init__(self, schema_name: str, schema_text: str) -> None:
-        self.schema_name = short_type(schema_name)
-        self._types = _definitions(schema_name, schema_text)
-        for name, fields in self._types.items():
-            for base, _, field_name in fields:
-                if base not in _STRUCT_CODES and base != "string" and base not in self._types:
-                    raise UnsupportedSchemaError(
-                        f"{schema_name}: type {base!r} of field {name}.{field_name} is not defined")
-            if not fields:
-                fields.append(_EMPTY_MESSAGE_FIELD)
-
-    def __call__(self, data: bytes) -> SimpleNamespace:
-        endian = "<" if len(data) >= CDR_HEADER_SIZE and data[1] & 1 else ">"
-        value, _ = self._read(self.schema_name, memoryview(data), CDR_HEADER_SIZE, endian)
-        return value
-
-    def _read(self, type_name: str, data: memoryview, offset: int, endian: str) -> tuple[SimpleNamespace, int]:
-        out = SimpleNamespace()
-        for base, length, name in self._types[type_name]:
-            if length == -1:
-                offset = _align(offset, 4)
-                (count,) = struct.unpack_from(endian + "I", data, offset)
-                offset += 4
-            else:
-                count = 1 if length is None else length
-            code = _STRUCT_CODES.get(base)
-            if code is not None and length is None:
-                size = _SIZES[code]
-                offset = _align(offset, size)
-                (value,) = struct.unpack_from(endian + code, data, offset)
-                offset += size
-            elif code is not None:
-                dtype = np.dtype(endian + code)
-                if count:
-                    offset = _align(offset, dtype.itemsize)
-                value = np.frombuffer(data, dtype, count, offset)
-                offset += count * dtype.itemsize
-            else:
-                items = []
-                for _ in range(count):
-                    if base == "string":
-                        offset = _align(offset, 4)
-                        (size,) = struct.unpack_from(endian + "I", data, offset)
-                        items.append(str(data[offset + 4:offset + 4 + max(size - 1, 0)], "utf-8"))
-                        offset += 4 + size
-                    else:
-                        item, offset = self._read(base, data, offset, endian)
-                        items.append(item)
-                value = items[0] if length is None else items
-            setattr(out, name, value)
-        return out, offset
-
-
-def decoder_for(channel: Channel, schema: Schema | None, fallback: DecoderFactory) -> Any:
-    """:class:`CdrDecoder` for a ``cdr``/``ros2msg`` channel, else ``mcap_ros2``'s decoder (or None)."""
-    if schema is not None and channel.message_encoding == "cdr" and schema.encoding == "ros2msg":
-        try:
-            return CdrDecoder(schema.name, schema.data.decode())
-        except UnsupportedSchemaError:
-            pass
-    return fallback.decoder_for(channel.message_encoding, schema)

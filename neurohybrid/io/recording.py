@@ -23,7 +23,9 @@ from typing import IO, Callable, TypeVar
 from mcap.writer import LIBRARY_IDENTIFIER, CompressionType, Writer
 
 from neurohybrid import __version__
-from neurohybrid.errors import ConfigError, NeurohybridError
+from neurohybrid.core.errors import ConfigError, NeurohybridError
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.validate import Bounds
 from neurohybrid.io.msgdefs import MessageDefinitionError, ros2msg_definition, split_type_name
 
 PROFILE = "ros2"
@@ -34,10 +36,44 @@ QOS_METADATA_KEY = "offered_qos_profiles"
 COMPRESSIONS = {"zstd": CompressionType.ZSTD, "lz4": CompressionType.LZ4, None: CompressionType.NONE}
 LIBRARY = f"neurohybrid/{__version__}; {LIBRARY_IDENTIFIER}"
 T = TypeVar("T")
+STANDARD_TYPES = ("sensor_msgs/msg/LaserScan", "nav_msgs/msg/Odometry", "geometry_msgs/msg/Twist",
+                  "geometry_msgs/msg/PointStamped")
+"""Types beyond neurohybrid/msg/* the recorder records by default: the robot's scan, odom, cmd_vel
+and collisions (TurtleBot3 names and types)."""
+PARAMETERS_METADATA_PREFIX = "parameters:"
+"""MCAP metadata record ``parameters:<fully qualified node name>``: that node's parameters, each
+value JSON-encoded (what the recorder read through the node's parameter services)."""
+
+RECORDER_PARAMS = ParamSet("recorder node: recorder_node", [
+    ParamSpec("output", "recording.mcap", "MCAP file to write"),
+    ParamSpec("attach_files", [""], "files embedded as attachments (configuration; [\"\"]: none)"),
+    ParamSpec("discovery_period_s", 0.5, "topic discovery period", "s", Bounds(0.05, 10.0)),
+    ParamSpec("qos_depth", 1000, "subscription depth", "messages", Bounds(1, 100_000, integer=True)),
+    ParamSpec("record_parameters", True, "read every other node's parameters once (its parameter services) "
+              "into MCAP metadata 'parameters:<node>' (values as JSON)"),
+    ParamSpec("standard_types", list(STANDARD_TYPES), "message types of other packages recorded too (the "
+              "robot's TurtleBot3 topics); each pkg/msg/Type with an installed .msg"),
+])
 
 
 class RecordingError(NeurohybridError):
     """A recording cannot be created or written (path, device, disk full); names the path."""
+
+
+def check_standard_types(types: list[str]) -> list[str]:
+    """The recorder's ``standard_types`` as ``pkg/msg/Type`` names ("" entries: none), each with a
+    ``ros2msg`` definition built from its installed ``.msg`` files; ConfigError names the entry."""
+    out = []
+    for i, name in enumerate(types):
+        if not name:
+            continue
+        try:
+            full = "/".join(split_type_name(name))
+            ros2msg_definition(full)
+        except MessageDefinitionError as exc:
+            raise ConfigError(f"standard_types[{i}]={name!r}: {exc}") from None
+        out.append(full)
+    return out
 
 
 class RecordingWriter:

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from neurohybrid.errors import NeurohybridError
+from neurohybrid.core.errors import NeurohybridError
+from neurohybrid.launcher.plan import ProcessPlan, plan_from_command
 from neurohybrid.launcher.substitutions import SubstitutionError, substitute
 
 
@@ -69,7 +70,7 @@ CONDITION_VALUES = {"true": True, "1": True, "false": False, "0": False}
 def load_launch_file(path: str | Path, arguments: dict[str, str] | None = None) -> list[NodeSpec]:
     """The node processes ``path`` describes, with ``arguments`` (``name:=value``) applied."""
     path = Path(path)
-    scope = _Scope(variables={}, namespace="/", env={})
+    scope = _Scope(variables={k: str(v) for k, v in (arguments or {}).items()}, namespace="/", env={})
     nodes: list[NodeSpec] = []
     _load(path, dict(arguments or {}), scope, nodes, stack=())
     return nodes
@@ -87,9 +88,8 @@ def _load(path: Path, arguments: dict[str, str], scope: _Scope, nodes: list[Node
         raise LaunchError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(doc, dict) or set(doc) != {"launch"} or not isinstance(doc["launch"], list):
         raise LaunchError(f"{path}: top level must be a single 'launch:' list")
-    file_scope = _Scope(variables={}, namespace=scope.namespace, env=dict(scope.env))
     ctx = _Context(path, arguments, nodes, stack + (path.resolve(),))
-    ctx.actions(doc["launch"], file_scope)
+    ctx.actions(doc["launch"], scope)
     unused = set(arguments) - ctx.declared
     if unused and not stack:
         raise LaunchError(f"{path}: arguments not declared by the file: {', '.join(sorted(unused))}")
@@ -154,8 +154,8 @@ class _Context:
         a = self._attrs("arg", body, ("name",), {"name", "default", "description", "choices"})
         name = a["name"]
         self.declared.add(name)
-        if name in self.arguments:
-            value = str(self.arguments[name])
+        if name in scope.variables:  # given on the command line, by an include, or set before
+            value = scope.variables[name]
         elif "default" in a:
             value = str(self.sub(a["default"], scope, "arg"))
         else:
@@ -178,9 +178,16 @@ class _Context:
         scope.namespace = _join_ns(scope.namespace, str(self.sub(a["namespace"], scope, "push_ros_namespace")))
 
     def _group(self, body: Any, scope: _Scope) -> None:
+        """A scoped group (the default) keeps what its actions set (variables, namespace,
+        environment) to itself; an unscoped one is just a list of actions."""
         if isinstance(body, dict):
             a = self._attrs("group", body, ("children",), {"children", "scoped", "forwarding"})
-            children, scoped = a["children"], a.get("scoped", True)
+            children = a["children"]
+            scoped = _bool(self.sub(a.get("scoped", True), scope, "group"),
+                           self.error("group", "scoped must be true/false"))
+            if not _bool(self.sub(a.get("forwarding", True), scope, "group"),
+                         self.error("group", "forwarding must be true/false")):
+                raise self.error("group", "forwarding: false is not supported by this runner")
         else:
             children, scoped = body, True
         if not isinstance(children, list):
@@ -189,6 +196,9 @@ class _Context:
         self.actions(children, inner)
 
     def _include(self, body: Any, scope: _Scope) -> None:
+        """As stock launch includes: not scoped. The file sees (and its ``arg`` defaults yield to)
+        the variables already set, and what it sets (variables, namespace, environment) stays
+        set after it; put the include in a ``group`` to keep it to itself."""
         a = self._attrs("include", body, ("file",), {"file", "arg"})
         target = Path(self.sub(a["file"], scope, "include"))
         if not target.is_absolute():
@@ -199,14 +209,11 @@ class _Context:
         for entry in a.get("arg", []) or []:
             e = self._attrs("include/arg", entry, ("name", "value"), {"name", "value"})
             args[e["name"]] = str(self.sub(e["value"], scope, "include"))
-        inner = _Scope({}, scope.namespace, dict(scope.env))
-        before = len(self.nodes)
+        scope.variables.update(args)
         try:
-            _load(target, args, inner, self.nodes, self.stack)
+            _load(target, args, scope, self.nodes, self.stack)
         except LaunchError as exc:
             raise LaunchError(f"{exc}\n  included from {self.path}") from None
-        for spec in self.nodes[before:]:
-            spec.env = {**scope.env, **spec.env}
 
     def _node(self, body: Any, scope: _Scope) -> None:
         a = self._attrs("node", body, ("pkg", "exec"), NODE_KEYS)
@@ -221,7 +228,11 @@ class _Context:
             if "from" in entry:
                 spec.param_files.append(str(s(entry["from"])))
             elif "name" in entry and "value" in entry:
-                spec.params.extend(_flatten(entry["name"], _sub_tree(entry["value"], s)))
+                name = str(s(entry["name"]))
+                try:
+                    spec.params.append((name, _param_value(entry["value"], s)))
+                except ValueError as exc:
+                    raise self.error("node/param", f"{name}: {exc}") from None
             else:
                 raise self.error("node/param", f"needs 'from' or 'name' and 'value', got {entry!r}")
         for entry in a.get("remap", []) or []:
@@ -256,24 +267,42 @@ class _Context:
         self.nodes.append(spec)
 
 
-def _sub_tree(value: Any, s: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sub_tree(v, s) for k, v in value.items()}
+#: The types a parameter value may take, as stock launch_ros allows them (lists uniform).
+PARAM_TYPES = (bool, int, float, str)
+
+
+def _param_value(value: Any, s: Any) -> Any:
+    """A parameter's value as stock launch_ros types it.
+
+    A literal keeps its YAML type (a quoted ``"2"`` stays text); text holding a substitution is
+    read as YAML once substituted (``$(var x)`` with x ``2`` is the integer 2; empty stays text).
+    The result must be a bool, int, float or str, or a list of one of them; anything else
+    (a mapping, null, a date, a mixed list) is refused, as stock launch refuses it.
+    """
     if isinstance(value, list):
-        return [_sub_tree(v, s) for v in value]
+        items = [_param_scalar(v, s) for v in value]
+        if len({type(v) for v in items}) > 1:
+            raise ValueError(f"list {items!r} mixes types ({', '.join(sorted({type(v).__name__ for v in items}))})")
+        return items
+    result = _param_scalar(value, s, allow_list=True)
+    if isinstance(result, list) and len({type(v) for v in result}) > 1:
+        raise ValueError(f"list {result!r} mixes types")
+    return result
+
+
+def _param_scalar(value: Any, s: Any, allow_list: bool = False) -> Any:
     if isinstance(value, str):
         resolved = s(value)
-        return yaml.safe_load(resolved) if resolved != value and resolved.strip() else resolved
+        if resolved != value and resolved.strip():
+            value = yaml.safe_load(resolved)
+        else:
+            value = resolved
+    if allow_list and isinstance(value, list) and all(type(v) in PARAM_TYPES for v in value):
+        return value
+    if type(value) not in PARAM_TYPES:
+        raise ValueError(f"value {value!r} ({type(value).__name__}) is not a bool, int, float, str or a "
+                         f"list of one of them")
     return value
-
-
-def _flatten(name: str, value: Any) -> list[tuple[str, Any]]:
-    if isinstance(value, dict):
-        out: list[tuple[str, Any]] = []
-        for k, v in value.items():
-            out.extend(_flatten(f"{name}.{k}", v))
-        return out
-    return [(name, value)]
 
 
 def _bool(value: Any, error: LaunchError) -> bool:
@@ -335,7 +364,16 @@ def command_line(spec: NodeSpec) -> list[str]:
     return cmd
 
 
+def plan(path: str | Path, arguments: dict[str, str] | None = None) -> list[ProcessPlan]:
+    """What our runner starts for ``path``, in the form :mod:`neurohybrid.launcher.stock` also gives
+    (the environment: what the file sets to a value other than this process's own)."""
+    return [plan_from_command(command_line(spec), {k: v for k, v in spec.env.items() if os.environ.get(k) != v},
+                              spec.name)
+            for spec in load_launch_file(path, arguments)]
+
+
 def _param_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value if value else "''"  # an empty string, not YAML null
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+    """``value`` as rcl reads a ``-p name:=value`` (YAML), quoted where a string would not stay one."""
+    if isinstance(value, str) and value and yaml.safe_load(value) == value:
+        return value
+    return yaml.safe_dump(value, default_flow_style=True, width=float("inf")).strip().removesuffix("...").strip()

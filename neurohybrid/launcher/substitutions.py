@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from typing import Callable, Mapping
 
-from neurohybrid.errors import NeurohybridError
+from neurohybrid.core.errors import NeurohybridError
 
 
 class SubstitutionError(NeurohybridError):
@@ -23,6 +25,18 @@ def find_pkg_share(package: str) -> str:
         raise SubstitutionError(f"$(find-pkg-share {package}): package not found") from None
 
 
+#: ``''`` or ``""`` as a whole word (between spaces or parentheses).
+_EMPTY_QUOTED = re.compile(r"(?<=[ (])(''|\"\")(?=[ )])")
+
+
+def _empty_quoted_argument(text: str) -> bool:
+    """Whether ``text`` has ``''``/``""`` as an argument of a ``$(...)`` (at any depth)."""
+    depth = [0]
+    for i, ch in enumerate(text):
+        depth.append(depth[-1] + (text.startswith("$(", i) - (ch == ")")))
+    return any(depth[m.start()] > 0 for m in _EMPTY_QUOTED.finditer(text))
+
+
 def _split_call(body: str) -> tuple[str, list[str]]:
     parts = body.split()
     if not parts:
@@ -31,7 +45,16 @@ def _split_call(body: str) -> tuple[str, list[str]]:
 
 
 def substitute(text: str, variables: Mapping[str, str], dirname: str) -> str:
-    """Resolve every ``$(...)`` in ``text`` (innermost first, so they can nest)."""
+    """Resolve every ``$(...)`` in ``text`` (innermost first, so they can nest).
+
+    A quoted empty argument (``''``) is refused: stock launch reads it as the text ``[]``, so
+    ``$(equals '$(var a)' '')`` is false there even when ``a`` is empty. Compare with a prefix
+    on both sides instead: ``$(equals 'x$(var a)' 'x')``.
+    """
+    if _empty_quoted_argument(text):
+        raise SubstitutionError(
+            f"{text!r}: a quoted empty argument reads as '[]' under stock ROS 2 launch; compare "
+            f"with a prefix on both sides instead, e.g. $(equals 'x$(var a)' 'x')")
     handlers: dict[str, Callable[[list[str]], str]] = {
         "var": lambda a: _var(a, variables),
         "env": _env,
@@ -68,10 +91,25 @@ def _unquote(text: str) -> str:
 
 
 def _compare(name: str, args: list[str], equal: bool) -> str:
-    """``true``/``false``: whether the two (unquoted) arguments are equal (``equal``) or differ."""
+    """``true``/``false``: whether the two (unquoted) arguments are equal (``equal``) or differ.
+
+    As stock ``launch`` compares: two booleans (true/false/1/0) by truth, two numbers by
+    ``math.isclose``, anything else as text.
+    """
     if len(args) != 2:
-        raise SubstitutionError(f"$({name} A B) takes two arguments (quote an empty one as ''), got {args}")
-    return "true" if (_unquote(args[0]) == _unquote(args[1])) == equal else "false"
+        raise SubstitutionError(f"$({name} A B) takes two arguments, got {args}")
+    left, right = _unquote(args[0]), _unquote(args[1])
+    return "true" if _equal(left, right) == equal else "false"
+
+
+def _equal(left: str, right: str) -> bool:
+    booleans = ("true", "false", "1", "0")
+    if left.lower() in booleans and right.lower() in booleans:
+        return (left.lower() in ("true", "1")) == (right.lower() in ("true", "1"))
+    try:
+        return math.isclose(float(left), float(right))
+    except ValueError:
+        return left == right
 
 
 def _var(args: list[str], variables: Mapping[str, str]) -> str:

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from neurohybrid.events import (
+from neurohybrid.core.events import (
     KIND_EVOKED_AP,
     KIND_PSP,
     KIND_SILICON_SPIKE,
@@ -226,7 +226,7 @@ def weight_to_byte(weight: np.ndarray) -> np.ndarray:
 
 
 def spike_kinds(packets: LegacyPackets) -> np.ndarray:
-    """Event kinds (``neurohybrid.events``) of incoming packets: ``'D'`` by their kind byte,
+    """Event kinds (``neurohybrid.core.events``) of incoming packets: ``'D'`` by their kind byte,
     ``'A'`` as silicon spikes (their kind byte is not used). ``'S'`` packets are not spikes."""
     kinds = np.full(len(packets), KIND_SILICON_SPIKE, dtype=np.uint8)
     dendrite = packets.sender == SENDER_DENDRITE

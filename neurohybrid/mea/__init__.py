@@ -1,6 +1,6 @@
 """The MEA (Padova) device kind: layouts, culture twin, detector, stimulation safety, backends.
 
-Importing this package registers the built-in "sim" backend in ``MEA_BACKENDS``.
+Importing this package registers the built-in "sim", "replay" and "lsl" backends in ``MEA_BACKENDS``.
 Pure Python + numpy/scipy: no ROS import anywhere below this package.
 """
 
@@ -9,6 +9,8 @@ from neurohybrid.mea.culture import IzhikevichCulture
 from neurohybrid.mea.detector import OnlineSpikeDetector
 from neurohybrid.mea.extracellular import ExtracellularModel
 from neurohybrid.mea.layout import ElectrodeLayout, grid_layout, make_layout, mcs60_layout
+from neurohybrid.mea.lsl import LslMEABackend
+from neurohybrid.mea.replay import ReplayMEABackend
 from neurohybrid.mea.sim import SimMEABackend
 from neurohybrid.mea.stimulation import StimulationGuard, StimulationLimits, StimulationVerdict
 
@@ -17,8 +19,10 @@ __all__ = [
     "ElectrodeLayout",
     "ExtracellularModel",
     "IzhikevichCulture",
+    "LslMEABackend",
     "MEABackend",
     "OnlineSpikeDetector",
+    "ReplayMEABackend",
     "SimMEABackend",
     "StimulationGuard",
     "StimulationLimits",

@@ -39,9 +39,11 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.ragged import run_positions
+from neurohybrid.core.units import MS_PER_S
+from neurohybrid.core.validate import check_int, check_positive, check_real
 
-MS_PER_S = 1e3
 SPIKE_PEAK_MV = 30.0  # spike cut-off (Izhikevich 2003)
 V_REST_MV = -65.0  # initial membrane potential (Izhikevich 2003)
 # Regular-spiking / fast-spiking parameters with heterogeneity r (Izhikevich 2003).
@@ -51,22 +53,7 @@ NOISE_BLOCK_STEPS = 200  # noise drawn 200 steps at a time: bounded memory for l
 NOISE_REFERENCE_DT_MS = 1.0  # noise_std is given per 1 ms step, as in Izhikevich (2003)
 # Quadratic membrane polynomial 0.04 v^2 + 5 v + 140 (Izhikevich 2003).
 IZH_V2, IZH_V1, IZH_V0 = 0.04, 5.0, 140.0
-
-
-def _positive(name: str, value: float, upper: float = math.inf, closed_upper: bool = False) -> float:
-    val = float(value)
-    ok = math.isfinite(val) and val > 0.0 and (val <= upper if closed_upper else val < upper)
-    if not ok:
-        bracket = "]" if closed_upper else ")"
-        raise ConfigError(f"{name}={value!r} outside allowed (0, {upper}{bracket}")
-    return val
-
-
-def _non_negative(name: str, value: float) -> float:
-    val = float(value)
-    if not (math.isfinite(val) and val >= 0.0):
-        raise ConfigError(f"{name}={value!r} outside allowed [0, inf)")
-    return val
+MAX_DT_S = 1e-3  # forward Euler on the quadratic model needs steps of at most 1 ms
 
 
 class IzhikevichCulture:
@@ -95,37 +82,34 @@ class IzhikevichCulture:
         noise_std_inh: float = 2.0,
         tau_stim_s: float = 3e-3,
     ) -> None:
-        if isinstance(n_neurons, bool) or int(n_neurons) != n_neurons or n_neurons < 2:
-            raise ConfigError(f"n_neurons={n_neurons!r} outside allowed [2, inf) (integer)")
-        self.n_neurons = int(n_neurons)
-        frac = float(excitatory_fraction)
-        if not (math.isfinite(frac) and 0.0 <= frac <= 1.0):
-            raise ConfigError(f"excitatory_fraction={excitatory_fraction!r} outside allowed [0, 1]")
+        self.n_neurons = check_int("n_neurons", n_neurons, 2)
+        frac = check_real("excitatory_fraction", excitatory_fraction, 0.0, 1.0)
         if len(area_um) != 2:
             raise ConfigError(f"area_um={area_um!r} must be (width_um, height_um)")
-        width = _positive("area_um[0]", area_um[0])
-        height = _positive("area_um[1]", area_um[1])
-        self.dt_s = _positive("dt_s", dt_s, upper=1e-3, closed_upper=True)
-        p_conn = _positive("connection_probability", connection_probability, 1.0, True)
-        w_exc = _non_negative("weight_exc", weight_exc)
-        w_inh = _non_negative("weight_inh", weight_inh)
-        self._tau_syn_s = _positive("tau_syn_s", tau_syn_s)
-        self._u_dep = _positive("depression_u", depression_u, 1.0, True)
-        self._tau_rec_s = _positive("tau_rec_s", tau_rec_s)
-        self._tau_stim_s = _positive("tau_stim_s", tau_stim_s)
-        bias = float(bias_current)
-        if not math.isfinite(bias):
-            raise ConfigError(f"bias_current={bias_current!r} must be finite")
-        noise_exc = _non_negative("noise_std_exc", noise_std_exc)
-        noise_inh = _non_negative("noise_std_inh", noise_std_inh)
-
-        n = self.n_neurons
+        width, height = check_positive("area_um[0]", area_um[0]), check_positive("area_um[1]", area_um[1])
+        self.dt_s = check_positive("dt_s", dt_s, MAX_DT_S)
+        p_conn = check_positive("connection_probability", connection_probability, 1.0)
+        w_exc, w_inh = check_real("weight_exc", weight_exc, 0.0), check_real("weight_inh", weight_inh, 0.0)
+        self._tau_syn_s = check_positive("tau_syn_s", tau_syn_s)
+        self._u_dep = check_positive("depression_u", depression_u, 1.0)
+        self._tau_rec_s = check_positive("tau_rec_s", tau_rec_s)
+        self._tau_stim_s = check_positive("tau_stim_s", tau_stim_s)
+        self._bias = check_real("bias_current", bias_current)
+        noise = (check_real("noise_std_exc", noise_std_exc, 0.0), check_real("noise_std_inh", noise_std_inh, 0.0))
         self._rng = np.random.default_rng(seed)
-        rng = self._rng
-        n_exc = int(round(frac * n))
+        self._grow_cells(int(round(frac * self.n_neurons)), width, height)
+        self._connect(p_conn, w_exc, w_inh)
+        self._noise_std = np.where(self.is_excitatory, *noise) * math.sqrt(
+            NOISE_REFERENCE_DT_MS / (self.dt_s * MS_PER_S)
+        )
+        self._reset_state()
+
+    def _grow_cells(self, n_exc: int, width_um: float, height_um: float) -> None:
+        """Positions and Izhikevich (2003) parameters: RS excitatory cells first, then FS inhibitory."""
+        n, rng = self.n_neurons, self._rng
         self.is_excitatory = np.zeros(n, dtype=bool)
         self.is_excitatory[:n_exc] = True
-        self.positions_um = rng.uniform((0.0, 0.0), (width, height), size=(n, 2))
+        self.positions_um = rng.uniform((0.0, 0.0), (width_um, height_um), size=(n, 2))
         r = rng.uniform(size=n)
         exc = self.is_excitatory
         self._a = np.where(exc, RS_A, FS_A + FS_A_SPREAD * r)
@@ -133,19 +117,20 @@ class IzhikevichCulture:
         self._c = np.where(exc, RS_C + RS_C_SPREAD * r**2, FS_C)
         self._d = np.where(exc, RS_D + RS_D_SPREAD * r**2, FS_D)
 
-        # W[i, j]: weight from presynaptic j to postsynaptic i; uniform(0, w) magnitudes as in
-        # Izhikevich (2003), negative for inhibitory presynaptic cells; no autapses.
+    def _connect(self, p_conn: float, w_exc: float, w_inh: float) -> None:
+        """W[i, j]: weight from presynaptic j to postsynaptic i; uniform(0, w) magnitudes as in
+        Izhikevich (2003), negative for inhibitory presynaptic cells; no autapses."""
+        n, rng = self.n_neurons, self._rng
         mask = sp.random_array((n, n), density=p_conn, format="coo", rng=rng, data_sampler=rng.uniform)
         keep = mask.row != mask.col
         rows, cols, mag = mask.row[keep], mask.col[keep], mask.data[keep]
-        data = np.where(exc[cols], w_exc * mag, -w_inh * mag)
+        data = np.where(self.is_excitatory[cols], w_exc * mag, -w_inh * mag)
         self._weights = sp.csc_array((data, (rows, cols)), shape=(n, n))
         self._weights.sum_duplicates()
 
-        self._bias = bias
-        self._noise_std = np.where(exc, noise_exc, noise_inh) * math.sqrt(
-            NOISE_REFERENCE_DT_MS / (self.dt_s * MS_PER_S)
-        )
+    def _reset_state(self) -> None:
+        """Every neuron at rest, no input, nothing queued or recorded."""
+        n = self.n_neurons
         self.membrane_mv = np.full(n, V_REST_MV)
         self._u = self._b * self.membrane_mv
         self._i_syn = np.zeros(n)
@@ -216,8 +201,18 @@ class IzhikevichCulture:
         dur = float(duration_s)
         if not (math.isfinite(dur) and dur >= 0.0):
             raise ValueError(f"duration_s={duration_s!r} outside allowed [0, inf)")
-        target = int(round((self.now_s + dur) / self.dt_s))
-        n_steps = max(target - self._step, 0)
+        n_steps = max(int(round((self.now_s + dur) / self.dt_s)) - self._step, 0)
+        drive = self._drive(extra_current)
+        step_times = (self._step + np.arange(1, n_steps + 1)) * self.dt_s
+        spikes_idx, spikes_t = self._integrate(drive, step_times)
+        self.last_trace_time_s = step_times
+        self._step += n_steps
+        if not spikes_idx:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        return np.concatenate(spikes_idx), np.concatenate(spikes_t)
+
+    def _drive(self, extra_current: np.ndarray | None) -> np.ndarray:
+        """The constant input of this call: the bias plus ``extra_current``."""
         n = self.n_neurons
         drive = np.full(n, self._bias)
         if extra_current is not None:
@@ -225,20 +220,26 @@ class IzhikevichCulture:
             if extra.shape != (n,):
                 raise ValueError(f"extra_current has shape {extra.shape}, expected ({n},)")
             drive += extra
+        return drive
+
+    def _integrate(self, drive: np.ndarray, step_times: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Forward Euler on the Izhikevich equations (2003) over ``step_times``, in place.
+
+        Queued stimuli are applied at their step, in time order; the recorded neurons' v after
+        each step goes to ``last_trace_mv``. Returns the spikes of each step that had any.
+        """
+        n, n_steps = self.n_neurons, len(step_times)
         dt_ms = self.dt_s * MS_PER_S
         syn_decay = math.exp(-self.dt_s / self._tau_syn_s)
         stim_decay = math.exp(-self.dt_s / self._tau_stim_s)
         a_dt = self._a * dt_ms
         v, u = self.membrane_mv, self._u
         i_syn, i_stim = self._i_syn, self._i_stim
-        w = self._weights
-        indptr, indices, wdata = w.indptr, w.indices, w.data
         rec = self._record_idx
         trace = np.empty((n_steps, len(rec)))
         spikes_idx: list[np.ndarray] = []
         spikes_t: list[np.ndarray] = []
         # number of queued stimuli due at each step of this call (applied in time order)
-        step_times = (self._step + np.arange(1, n_steps + 1)) * self.dt_s
         due = np.searchsorted(self._stim_time_s, step_times, side="right")
         applied = 0
         tmp = np.empty(n)
@@ -250,7 +251,6 @@ class IzhikevichCulture:
             if due[k] > applied:
                 i_stim += self._stim_drive[applied : due[k]].sum(axis=0)
                 applied = due[k]
-            # forward Euler on the Izhikevich equations (2003)
             np.multiply(v, IZH_V2, out=tmp)
             tmp += IZH_V1
             tmp *= v
@@ -267,29 +267,28 @@ class IzhikevichCulture:
             fired = np.flatnonzero(v >= SPIKE_PEAK_MV)
             if len(fired):
                 t_now = (self._step + k + 1) * self.dt_s
-                v[fired] = self._c[fired]
-                u[fired] += self._d[fired]
-                eff = self._release(fired, t_now)
-                starts = indptr[fired]
-                lengths = indptr[fired + 1] - starts
-                total = int(lengths.sum())
-                if total:
-                    offs = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-                    offs += np.repeat(starts, lengths)
-                    i_syn += np.bincount(
-                        indices[offs], weights=wdata[offs] * np.repeat(eff, lengths), minlength=n
-                    )
+                self._fire(fired, t_now)
                 spikes_idx.append(fired)
                 spikes_t.append(np.full(len(fired), t_now))
             trace[k] = v[rec]
         self._stim_time_s = self._stim_time_s[applied:]
         self._stim_drive = self._stim_drive[applied:]
         self.last_trace_mv = trace
-        self.last_trace_time_s = step_times
-        self._step += n_steps
-        if not spikes_idx:
-            return np.empty(0, dtype=np.intp), np.empty(0)
-        return np.concatenate(spikes_idx), np.concatenate(spikes_t)
+        return spikes_idx, spikes_t
+
+    def _fire(self, fired: np.ndarray, t_now_s: float) -> None:
+        """Reset the neurons that fired and add their (depressed) synaptic input to their targets."""
+        self.membrane_mv[fired] = self._c[fired]
+        self._u[fired] += self._d[fired]
+        eff = self._release(fired, t_now_s)
+        w = self._weights
+        starts = w.indptr[fired]
+        lengths = w.indptr[fired + 1] - starts
+        if lengths.any():
+            offs = run_positions(starts, lengths)
+            self._i_syn += np.bincount(
+                w.indices[offs], weights=w.data[offs] * np.repeat(eff, lengths), minlength=self.n_neurons
+            )
 
     def _release(self, fired: np.ndarray, t_now_s: float) -> np.ndarray:
         """Efficacy of the fired neurons' synapses (Tsodyks-Markram depression, exc only)."""

@@ -27,18 +27,17 @@ channels (:func:`neurohybrid.mea.detector_kernel.detect_chunk`).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import signal
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.units import NS_PER_S
+from neurohybrid.core.validate import check_int, check_positive, check_real
 from neurohybrid.mea.detector_kernel import detect_chunk
 
 MAD_TO_SIGMA = 0.6745  # median(|x|) / 0.6745 = sigma for Gaussian noise (Quiroga et al. 2004)
 MAX_FILTER_ORDER = 8
 DEFAULT_PEAK_WINDOW_S = 5e-4  # negative peak of a spike follows its crossing within ~0.5 ms
-NS_PER_S = 1_000_000_000
 
 
 MAX_SLICE_SAMPLES = 4096  # long chunks are split so the kernel's output buffers stay small
@@ -62,29 +61,17 @@ class OnlineSpikeDetector:
         filter_order: int = 3,
         peak_window_s: float = DEFAULT_PEAK_WINDOW_S,
     ) -> None:
-        if isinstance(n_channels, bool) or int(n_channels) != n_channels or n_channels < 1:
-            raise ConfigError(f"n_channels={n_channels!r} outside allowed [1, inf) (integer)")
-        fs = float(fs_hz)
-        if not (math.isfinite(fs) and fs > 0.0):
-            raise ConfigError(f"fs_hz={fs_hz!r} outside allowed (0, inf)")
+        n_channels = check_int("n_channels", n_channels, 1)
+        fs = check_positive("fs_hz", fs_hz)
         nyquist = fs / 2.0
         lo, hi = (float(b) for b in band_hz)
         if not (0.0 < lo < hi < nyquist):
             raise ConfigError(f"band_hz={tuple(band_hz)!r} outside allowed 0 < low < high < {nyquist} (Nyquist)")
-        k = float(threshold_k)
-        if not (math.isfinite(k) and k > 0.0):
-            raise ConfigError(f"threshold_k={threshold_k!r} outside allowed (0, inf)")
-        refr = float(refractory_s)
-        if not (math.isfinite(refr) and refr >= 0.0):
-            raise ConfigError(f"refractory_s={refractory_s!r} outside allowed [0, inf)")
-        win = float(noise_window_s)
-        if not (math.isfinite(win) and win * fs >= 1.0):
-            raise ConfigError(f"noise_window_s={noise_window_s!r} outside allowed [{1.0 / fs}, inf)")
-        if isinstance(filter_order, bool) or int(filter_order) != filter_order or not 1 <= filter_order <= MAX_FILTER_ORDER:
-            raise ConfigError(f"filter_order={filter_order!r} outside allowed [1, {MAX_FILTER_ORDER}] (integer)")
-        peak = float(peak_window_s)
-        if not (math.isfinite(peak) and peak * fs >= 1.0):
-            raise ConfigError(f"peak_window_s={peak_window_s!r} outside allowed [{1.0 / fs}, inf)")
+        k = check_positive("threshold_k", threshold_k)
+        refr = check_real("refractory_s", refractory_s, 0.0)
+        win = check_real("noise_window_s", noise_window_s, 1.0 / fs)
+        filter_order = check_int("filter_order", filter_order, 1, MAX_FILTER_ORDER)
+        peak = check_real("peak_window_s", peak_window_s, 1.0 / fs)
 
         self.n_channels = int(n_channels)
         self.fs_hz = fs

@@ -18,12 +18,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.validate import Bounds
 
 MCS60_GRID_SIDE = 8  # the 60MEA is an 8 x 8 grid minus its 4 corners (MCS MEA manual)
+MCS60_CHANNELS = 60
 MCS60_DEFAULT_PITCH_UM = 200.0  # 60MEA200/30: 200 um inter-electrode distance
-MAX_GRID_CHANNELS = 1024  # MaxWell HD-MEA: 1,024 simultaneously recorded channels
+MAX_GRID_CHANNELS = 4096  # MaxWell HD-MEA records 1,024 channels at once; 3Brain arrays 4,096
 LAYOUT_NAMES = ("mcs60", "grid")
+PITCH_BOUNDS_UM = (10.0, 1000.0)  # HD-MEAs (MaxWell: 17.5 um) to sparse arrays (MCS: up to 500 um)
+
+LAYOUT_PARAMS = ParamSet("electrode layout", [
+    ParamSpec("layout", "mcs60", "electrode layout", choices=LAYOUT_NAMES),
+    ParamSpec("n_channels", MCS60_CHANNELS, "electrodes (grid layout; mcs60 has 60)", "",
+              Bounds(1, MAX_GRID_CHANNELS, integer=True)),
+    ParamSpec("pitch_um", MCS60_DEFAULT_PITCH_UM, "electrode pitch", "um", Bounds(*PITCH_BOUNDS_UM)),
+])
 
 
 @dataclass(frozen=True)
@@ -61,20 +72,13 @@ class ElectrodeLayout:
         return float(span[0]), float(span[1])
 
 
-def _check_pitch(pitch_um: float) -> float:
-    pitch = float(pitch_um)
-    if not (math.isfinite(pitch) and pitch > 0.0):
-        raise ConfigError(f"pitch_um={pitch_um!r} outside allowed (0, inf)")
-    return pitch
-
-
 def mcs60_layout(pitch_um: float = MCS60_DEFAULT_PITCH_UM) -> ElectrodeLayout:
     """The MCS 60MEA: 8 x 8 grid minus the corners, labels column-row ("12".."87").
 
     Electrodes are ordered column by column; electrode "cr" sits at
     x = (c - 1) * pitch_um, y = (r - 1) * pitch_um.
     """
-    pitch = _check_pitch(pitch_um)
+    pitch = LAYOUT_PARAMS["pitch_um"].check(pitch_um)
     corners = {(1, 1), (1, MCS60_GRID_SIDE), (MCS60_GRID_SIDE, 1), (MCS60_GRID_SIDE, MCS60_GRID_SIDE)}
     cells = [
         (col, row)
@@ -87,16 +91,12 @@ def mcs60_layout(pitch_um: float = MCS60_DEFAULT_PITCH_UM) -> ElectrodeLayout:
 
 
 def grid_layout(n_channels: int, pitch_um: float) -> ElectrodeLayout:
-    """``n_channels`` (1..1024) electrodes on a near-square grid filled row by row.
+    """``n_channels`` (1..4096) electrodes on a near-square grid filled row by row.
 
     The grid has ceil(sqrt(n)) columns; labels are "r<row>c<col>" counted from 0.
     """
-    if isinstance(n_channels, bool) or int(n_channels) != n_channels:
-        raise ConfigError(f"n_channels={n_channels!r} must be an integer in [1, {MAX_GRID_CHANNELS}]")
-    n = int(n_channels)
-    if not 1 <= n <= MAX_GRID_CHANNELS:
-        raise ConfigError(f"n_channels={n} outside allowed [1, {MAX_GRID_CHANNELS}]")
-    pitch = _check_pitch(pitch_um)
+    n = LAYOUT_PARAMS["n_channels"].check(n_channels)
+    pitch = LAYOUT_PARAMS["pitch_um"].check(pitch_um)
     n_cols = math.ceil(math.sqrt(n))
     idx = np.arange(n)
     row, col = np.divmod(idx, n_cols)
@@ -105,13 +105,12 @@ def grid_layout(n_channels: int, pitch_um: float) -> ElectrodeLayout:
 
 
 def make_layout(
-    name: str, n_channels: int = 60, pitch_um: float = MCS60_DEFAULT_PITCH_UM
+    name: str, n_channels: int = MCS60_CHANNELS, pitch_um: float = MCS60_DEFAULT_PITCH_UM
 ) -> ElectrodeLayout:
-    """Layout by name: "mcs60" (``n_channels`` must be 60) or "grid" (1..1024 channels)."""
-    if name not in LAYOUT_NAMES:
-        raise ConfigError(f"layout={name!r} unknown; allowed: {', '.join(LAYOUT_NAMES)}")
+    """Layout by name: "mcs60" (``n_channels`` must be 60) or "grid" (1..4096 channels)."""
+    LAYOUT_PARAMS["layout"].check(name)
     if name == "mcs60":
-        if n_channels != 60:
+        if n_channels != MCS60_CHANNELS:
             raise ConfigError(f"n_channels={n_channels!r} outside allowed [60, 60] for layout 'mcs60'")
         return mcs60_layout(pitch_um)
     return grid_layout(n_channels, pitch_um)

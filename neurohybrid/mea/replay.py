@@ -18,77 +18,42 @@ Sources (``source="auto"`` picks by file):
   name (else by order), voltage units from the file (or ``raw_units`` when it has none),
   streamed through the detector chunk by chunk.
 
-Timing. The device clock advances by each ``advance(duration_s)``; the window of the recording
-replayed is ``replay_speed`` times longer, and an event at recording time t (from the
-source's time 0) is stamped ``t / replay_speed`` on the device clock. Driven by the node's
-wall-clock pacing this replays in real time (or ``replay_speed`` times faster), with the
-original inter-event timing. After the last event the device stays up and silent.
+Timing (:class:`neurohybrid.io.replay.Playback`). The device clock advances by each
+``advance(duration_s)``; the window of the recording replayed is ``replay_speed`` times longer,
+and an event at recording time t (from the source's time 0) is stamped ``t / replay_speed`` on
+the device clock. Driven by the node's wall-clock pacing this replays in real time (or
+``replay_speed`` times faster), with the original inter-event timing. After the last event the
+device stays up and silent.
 
-Stimulation cannot reach a recording: :meth:`ReplayMEABackend.stimulate` refuses every command
-with the reason ``"replay: no stimulation possible"`` (so the node reports each as a refusal),
-counts it in ``refused_total`` and keeps the refused commands in ``refused_commands``.
+Stimulation cannot reach a recording: the backend declares ``accepts_input = False``, so
+:meth:`~neurohybrid.mea.backend.MEABackend.stimulate` refuses every batch whole with the reason
+``"replay: no stimulation possible"`` (InputRefused, which the node reports as a stimulation
+refusal) and counts its commands in ``refused_total``.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError, NeurohybridError
-from neurohybrid.events import KIND_SILICON_SPIKE, KIND_SPONTANEOUS_AP, SpikeEvents, StimulusBatch
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.events import KIND_SILICON_SPIKE, KIND_SPONTANEOUS_AP, SpikeEvents
+from neurohybrid.core.units import NS_PER_S, UV_PER_V, seconds_to_ns
+from neurohybrid.io.replay import (
+    REFUSAL_REASON,
+    Playback,
+    check_replay_args,
+    mcap_spike_topic,
+    recording_origin_ns,
+    time_window,
+)
 from neurohybrid.mea.backend import MEA_BACKENDS, MEABackend
 from neurohybrid.mea.detector import OnlineSpikeDetector
 from neurohybrid.mea.layout import ElectrodeLayout
-from neurohybrid.mea.stimulation import StimulationLimits, StimulationVerdict
+from neurohybrid.mea.stimulation import StimulationLimits
 
-NS_PER_S = 1_000_000_000
-MAX_REPLAY_SPEED = 100.0
-"""Fastest replay accepted, x real time (the detector must keep up with the raw sources)."""
 SOURCES = ("auto", "mcap", "nwb_units", "nwb_raw", "neo")
-REFUSAL_REASON = "replay: no stimulation possible"
-UV_PER_V = 1e6
-_LOG = logging.getLogger(__name__)
-
-
-def check_replay_args(replay_file: str | os.PathLike, replay_speed: float) -> tuple[Path, float]:
-    """Validated (path, speed): the file must exist; speed in (0, MAX_REPLAY_SPEED]."""
-    path = Path(replay_file) if replay_file else None
-    if path is None or not path.is_file():
-        raise ConfigError(f"replay_file={str(replay_file)!r}: no such file")
-    speed = float(replay_speed)
-    if not (math.isfinite(speed) and 0.0 < speed <= MAX_REPLAY_SPEED):
-        raise ConfigError(f"replay_speed={replay_speed!r} outside allowed (0, {MAX_REPLAY_SPEED:g}]")
-    return path, speed
-
-
-def window(times_ns: np.ndarray, start_ns: int | None, end_ns: int) -> slice:
-    """Indices of the sorted ``times_ns`` in [start_ns, end_ns) (from -inf when start is None)."""
-    lo = 0 if start_ns is None else int(np.searchsorted(times_ns, start_ns, side="left"))
-    return slice(lo, int(np.searchsorted(times_ns, end_ns, side="left")))
-
-
-def mcap_spike_topic(path: Path, topic: str, silicon: bool) -> tuple[str, dict[str, Any]]:
-    """The recorded SpikeBatch topic to replay and its events (the only one of its kind if not named)."""
-    from neurohybrid.io.reader import SPIKE_BATCH, Recording
-
-    rec = Recording.open(path)
-    if topic:
-        return topic, rec.spikes(topic)
-    candidates = []
-    for name in rec.topics_of(SPIKE_BATCH):
-        kinds = rec.spikes(name)["kind"]
-        if len(kinds) and bool(np.all(kinds == KIND_SILICON_SPIKE)) == silicon:
-            candidates.append(name)
-    if len(candidates) != 1:
-        what = "silicon" if silicon else "biological"
-        raise ConfigError(f"{path}: {len(candidates)} SpikeBatch topics with {what} events "
-                          f"({candidates}); name one with topic=...")
-    return candidates[0], rec.spikes(candidates[0])
 
 
 class _RawStream:
@@ -105,6 +70,10 @@ class _RawStream:
 class ReplayMEABackend(MEABackend):
     """An MEA that plays back a recording: spike lists as recorded, raw voltage through the detector."""
 
+    name = "replay"
+    accepts_input = False
+    input_refusal = REFUSAL_REASON
+
     def __init__(self, layout: ElectrodeLayout, limits: StimulationLimits, replay_file: str = "",
                  replay_speed: float = 1.0, source: str = "auto", topic: str = "", table: str = "units",
                  series: str = "", neo_io: str = "", neo_kwargs: dict[str, Any] | None = None,
@@ -113,16 +82,15 @@ class ReplayMEABackend(MEABackend):
                          topic=topic, table=table, series=series, neo_io=neo_io,
                          neo_kwargs=dict(neo_kwargs or {}), raw_units=raw_units, threshold_k=threshold_k,
                          detector=dict(detector or {}))
-        self._path, self._speed = check_replay_args(replay_file, replay_speed)
+        self._path, speed = check_replay_args(replay_file, replay_speed)
         if source not in SOURCES:
             raise ConfigError(f"source={source!r} unknown; allowed: {', '.join(SOURCES)}")
-        self._now_ns = 0
-        self._refused: list[StimulusBatch] = []
+        self._playback = Playback(speed)
 
     @property
     def now_ns(self) -> int:
         """Device clock, ns: the sum of the advanced durations."""
-        return self._now_ns
+        return self._playback.now_ns
 
     @property
     def source(self) -> str:
@@ -131,8 +99,7 @@ class ReplayMEABackend(MEABackend):
 
     # ----- lifecycle -------------------------------------------------------------------
     def _configure(self) -> None:
-        self._now_ns = 0
-        self._emitted_until: int | None = None
+        self._playback.restart()
         self._raw: _RawStream | None = None
         self._handle: Any = None
         source = self._kwargs["source"]
@@ -152,13 +119,17 @@ class ReplayMEABackend(MEABackend):
                                                  threshold_k=self._kwargs["threshold_k"], **det)
             self._sample = 0
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
+        self._close_handle()
+
+    def _close_handle(self) -> None:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
 
-    def _safe_state(self) -> None:
+    def _safe_state(self) -> int:
         """Nothing is ever delivered, so there is nothing to stop."""
+        return 0
 
     # ----- sources ---------------------------------------------------------------------
     def _set_events(self, source_id: np.ndarray, time_ns: np.ndarray, kind: np.ndarray, what: str) -> None:
@@ -171,20 +142,16 @@ class ReplayMEABackend(MEABackend):
         self._events = SpikeEvents(source_id[order], np.asarray(time_ns, np.int64)[order], np.asarray(kind)[order])
 
     def _load_mcap(self) -> None:
-        try:
-            topic, s = mcap_spike_topic(self._path, self._kwargs["topic"], silicon=False)
-        except (NeurohybridError, KeyError) as exc:
-            raise ConfigError(f"replay_file={str(self._path)!r}: {exc}") from None
+        topic, s = mcap_spike_topic(self._path, self._kwargs["topic"], silicon=False)
         if len(s["kind"]) and int(s["kind"].max()) >= KIND_SILICON_SPIKE:
             raise ConfigError(f"{self._path}: {topic} holds silicon spikes, not MEA events")
-        origin = int(s["batch_slice_start_ns"].min()) if len(s["batch_slice_start_ns"]) else 0
-        self._set_events(s["source_id"], s["time_ns"] - origin, s["kind"], topic)
+        self._set_events(s["source_id"], s["time_ns"] - recording_origin_ns(s), s["kind"], topic)
 
     def _open_nwb(self, source: str) -> str:
         from pynwb import NWBHDF5IO
         from pynwb.ecephys import ElectricalSeries
 
-        from neurohybrid.io.nwb import find_units, read_unit_spikes, seconds_to_ns, volts_to_uv_factor
+        from neurohybrid.io.nwb_units import find_units, read_unit_spikes, volts_to_uv_factor
 
         try:
             self._handle = NWBHDF5IO(str(self._path), "r")
@@ -198,7 +165,7 @@ class ReplayMEABackend(MEABackend):
             spikes = read_unit_spikes(find_units(nwb, table, self._path), self._path)
             self._set_events(self._electrodes_of(spikes.electrode_label, spikes.electrode_row, table)[spikes.unit],
                              seconds_to_ns(spikes.time_s), spikes.kind, f"Units table {table!r}")
-            self._close()
+            self._close_handle()
             return "nwb_units"
         series = [s for s in nwb.acquisition.values() if isinstance(s, ElectricalSeries)]
         name = self._kwargs["series"]
@@ -289,13 +256,11 @@ class ReplayMEABackend(MEABackend):
 
     # ----- streaming -------------------------------------------------------------------
     def _advance(self, duration_s: float) -> SpikeEvents:
-        self._now_ns += int(round(duration_s * NS_PER_S))
-        end_rec = int(round(self._now_ns * self._speed))
+        start_rec, end_rec = self._playback.advance(duration_s)
         if self._raw is None:
-            sel = window(self._events.time_ns, self._emitted_until, end_rec)
-            self._emitted_until = end_rec
             ev = self._events
-            return SpikeEvents(ev.source_id[sel], self._to_device(ev.time_ns[sel]), ev.kind[sel])
+            sel = time_window(ev.time_ns, start_rec, end_rec)
+            return SpikeEvents(ev.source_id[sel], self._playback.to_device(ev.time_ns[sel]), ev.kind[sel])
         raw = self._raw
         i1 = min(int(round(end_rec * raw.fs_hz / NS_PER_S)), raw.n_samples)
         if i1 <= self._sample:
@@ -303,32 +268,5 @@ class ReplayMEABackend(MEABackend):
         t0_ns = int(round(self._sample * NS_PER_S / raw.fs_hz))
         channel, time_ns, _ = self._detector.process(raw.read(self._sample, i1), t0_ns)
         self._sample = i1
-        return SpikeEvents(raw.electrodes[channel], self._to_device(time_ns),
+        return SpikeEvents(raw.electrodes[channel], self._playback.to_device(time_ns),
                            np.full(len(channel), KIND_SPONTANEOUS_AP, np.uint8))
-
-    def _to_device(self, rec_ns: np.ndarray) -> np.ndarray:
-        if self._speed == 1.0:
-            return np.asarray(rec_ns, np.int64)
-        return np.rint(np.asarray(rec_ns, np.float64) / self._speed).astype(np.int64)
-
-    def _stimulate(self, batch: StimulusBatch) -> None:
-        """Never called: :meth:`stimulate` refuses every command before delivery."""
-        raise NotImplementedError(REFUSAL_REASON)
-
-    def stimulate(self, batch: StimulusBatch) -> StimulationVerdict:
-        """Refuse every command (a recording cannot be stimulated): counted, kept, one reason each."""
-        self._require_configured("stimulate")
-        n = len(batch)
-        if n:
-            self._refused.append(batch)
-            self.refused_total += n
-            _LOG.info("%s: %d stimulation command(s) refused (total %d)", REFUSAL_REASON, n, self.refused_total)
-        reasons = [f"{REFUSAL_REASON} (electrode {int(e)}, {float(a):g} uA x {float(w):g} us x {int(c)})"
-                   for e, a, w, c in zip(batch.electrode, batch.amplitude_ua, batch.phase_width_us,
-                                         batch.pulse_count)]
-        return StimulationVerdict(np.zeros(n, dtype=bool), reasons)
-
-    @property
-    def refused_commands(self) -> list[StimulusBatch]:
-        """Every stimulation batch refused during the replay, in arrival order."""
-        return list(self._refused)

@@ -34,8 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import KIND_EVOKED_AP, KIND_PSP, KIND_SPONTANEOUS_AP, SpikeEvents, StimulusBatch
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.events import KIND_EVOKED_AP, KIND_PSP, KIND_SPONTANEOUS_AP, SpikeEvents, StimulusBatch
+from neurohybrid.core.node_params import SEED_BOUNDS
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.units import NS_PER_S
+from neurohybrid.core.validate import Bounds, check_positive
 from neurohybrid.mea.backend import MEA_BACKENDS, MEABackend
 from neurohybrid.mea.culture import IzhikevichCulture
 from neurohybrid.mea.detector import OnlineSpikeDetector
@@ -43,7 +47,6 @@ from neurohybrid.mea.extracellular import DEFAULT_NOISE_UV_RMS, ExtracellularMod
 from neurohybrid.mea.layout import ElectrodeLayout
 from neurohybrid.mea.stimulation import StimulationLimits
 
-NS_PER_S = 1_000_000_000
 CULTURE_MARGIN_UM = 100.0  # neurons also grow this far beyond the outermost electrodes
 DEFAULT_STIM_COUPLING_PER_NC = 6.0  # culture current per nC at d = 0 (tuned, see docstring)
 DEFAULT_STIM_LENGTH_UM = 50.0  # decay length of the stimulation coupling
@@ -52,10 +55,19 @@ DEFAULT_PULSE_INTERVAL_S = 5e-3  # spacing of the pulses of one command (200 Hz 
 DEFAULT_EVOKED_WINDOW_S = (2e-3, 20e-3)  # direct + early synaptic responses, after artefact
 DECISION_MARGIN_S = 1e-3  # slack on top of the detector's peak-window latency
 
+SIM_PARAMS = ParamSet("MEA sim backend (culture twin)", [
+    ParamSpec("n_neurons", 1000, "cultured neurons", "", Bounds(10, 100_000, integer=True)),
+    ParamSpec("seed", 0, "random seed of the culture and its recording", "", SEED_BOUNDS),
+    ParamSpec("threshold_k", 5.0, "detector threshold, x robust noise level (MAD/0.6745)", "", Bounds(2.0, 20.0)),
+    ParamSpec("fs_hz", 25000.0, "extracellular sampling rate", "Hz", Bounds(1000.0, 50_000.0)),
+])
+
 
 @MEA_BACKENDS.register("sim")
 class SimMEABackend(MEABackend):
     """A simulated culture on an MEA: spontaneous bursts, evoked APs and PSP-like responses."""
+
+    name = "sim"
 
     def __init__(
         self,
@@ -92,10 +104,10 @@ class SimMEABackend(MEABackend):
             culture=dict(culture or {}),
             detector=dict(detector or {}),
         )
+        for key in SIM_PARAMS:
+            SIM_PARAMS[key].check(self._kwargs[key])
         for key in ("stim_coupling_per_nc", "stim_length_um", "stim_radius_um", "pulse_interval_s"):
-            value = float(self._kwargs[key])
-            if not (math.isfinite(value) and value > 0.0):
-                raise ConfigError(f"{key}={self._kwargs[key]!r} outside allowed (0, inf)")
+            check_positive(key, self._kwargs[key])
         w0, w1 = (float(w) for w in evoked_window_s)
         if not (0.0 <= w0 < w1 and math.isfinite(w1)):
             raise ConfigError(f"evoked_window_s={tuple(evoked_window_s)!r} must satisfy 0 <= start < end")
@@ -110,13 +122,13 @@ class SimMEABackend(MEABackend):
     @property
     def culture(self) -> IzhikevichCulture:
         """The simulated culture (for inspection and tests)."""
-        self._require_configured("culture")
+        self.require_configured("inspect its culture")
         return self._culture
 
     @property
     def neuron_positions_um(self) -> np.ndarray:
         """Neuron positions (n_neurons, 2) in the layout's frame, micrometre."""
-        self._require_configured("neuron_positions_um")
+        self.require_configured("give neuron positions")
         return self._neuron_pos_um
 
     def _configure(self) -> None:
@@ -154,7 +166,7 @@ class SimMEABackend(MEABackend):
         self._rec_peak_mv = np.empty(0)
         self._rec_peak_ns = np.empty(0, dtype=np.int64)
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
         self._clear_queue()
 
     def _clear_queue(self) -> None:
@@ -162,9 +174,11 @@ class SimMEABackend(MEABackend):
         self._q_time_ns = np.empty(0, dtype=np.int64)
         self._q_drive = np.empty(0)
 
-    def _safe_state(self) -> None:
+    def _safe_state(self) -> int:
+        dropped = len(self._q_electrode) + self._culture.n_queued_stimuli
         self._clear_queue()
         self._culture.clear_stimuli()
+        return dropped
 
     def _stimulate(self, batch: StimulusBatch) -> None:
         counts = batch.pulse_count.astype(np.int64)

@@ -28,39 +28,46 @@ Where the default limits come from:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+from numba import njit
 
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import StimulusBatch
+from neurohybrid.core.events import StimulusBatch
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.units import NS_PER_S
+from neurohybrid.core.validate import Bounds, check_int
 
 NC_PER_UA_US = 1e-3  # 1 uA * 1 us = 1 pC = 1e-3 nC
-RATE_WINDOW_NS = 1_000_000_000  # trailing window of the per-electrode budgets: 1 s
+RATE_WINDOW_NS = NS_PER_S  # trailing window of the per-electrode budgets: 1 s
 BUDGET_RTOL = 1e-9  # a budget filled exactly (up to float rounding of the sums) is allowed
+
+
+LIMIT_PARAMS = ParamSet("MEA stimulation limits (a command beyond any is refused whole)", [
+    ParamSpec("max_amplitude_ua", 50.0, "largest stimulus current per phase", "uA", Bounds(0, 1000, low_open=True)),
+    ParamSpec("max_phase_width_us", 500.0, "longest phase", "us", Bounds(0, 10_000, low_open=True)),
+    ParamSpec("max_charge_per_phase_nc", 10.0, "largest charge per phase", "nC", Bounds(0, 1000, low_open=True)),
+    ParamSpec("max_charge_per_electrode_per_s_nc", 200.0, "charge per electrode in any trailing 1 s", "nC",
+              Bounds(0, 100_000, low_open=True)),
+    ParamSpec("max_pulse_rate_hz", 100.0, "pulses per electrode in any trailing 1 s", "Hz",
+              Bounds(0, 10_000, low_open=True)),
+    ParamSpec("max_pulse_count", 10, "pulses per command", "", Bounds(1, 1000, integer=True)),
+])
 
 
 @dataclass(frozen=True)
 class StimulationLimits:
     """Safety limits for MEA current stimulation (see the module docstring for the sources)."""
 
-    max_amplitude_ua: float = 50.0
-    max_phase_width_us: float = 500.0
-    max_charge_per_phase_nc: float = 10.0
-    max_charge_per_electrode_per_s_nc: float = 200.0
-    max_pulse_rate_hz: float = 100.0
-    max_pulse_count: int = 10
+    max_amplitude_ua: float = LIMIT_PARAMS["max_amplitude_ua"].default
+    max_phase_width_us: float = LIMIT_PARAMS["max_phase_width_us"].default
+    max_charge_per_phase_nc: float = LIMIT_PARAMS["max_charge_per_phase_nc"].default
+    max_charge_per_electrode_per_s_nc: float = LIMIT_PARAMS["max_charge_per_electrode_per_s_nc"].default
+    max_pulse_rate_hz: float = LIMIT_PARAMS["max_pulse_rate_hz"].default
+    max_pulse_count: int = LIMIT_PARAMS["max_pulse_count"].default
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{f.name}={value!r} must be a number in (0, inf)")
-            if not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"{f.name}={value!r} outside allowed (0, inf)")
-        if int(self.max_pulse_count) != self.max_pulse_count:
-            raise ConfigError(f"max_pulse_count={self.max_pulse_count!r} must be an integer >= 1")
+        LIMIT_PARAMS.check_fields(self)
 
     def to_dict(self) -> dict[str, float]:
         """The limits as a plain dict (for provenance)."""
@@ -99,14 +106,15 @@ class StimulationGuard:
     """
 
     def __init__(self, limits: StimulationLimits, n_electrodes: int) -> None:
-        if isinstance(n_electrodes, bool) or int(n_electrodes) != n_electrodes or n_electrodes < 1:
-            raise ConfigError(f"n_electrodes={n_electrodes!r} outside allowed [1, inf) (integer)")
         self.limits = limits
-        self.n_electrodes = int(n_electrodes)
+        self.n_electrodes = check_int("n_electrodes", n_electrodes, 1)
         self._hist_electrode = np.empty(0, dtype=np.int64)
         self._hist_time_ns = np.empty(0, dtype=np.int64)
         self._hist_charge_nc = np.empty(0)
         self._hist_pulses = np.empty(0)
+        empty_i, empty_f = np.empty(0, np.int64), np.empty(0)  # load the compiled check now, not mid-stream
+        _budget_refusals(empty_i, empty_i, empty_f, empty_f, empty_i, empty_i, empty_f, empty_f,
+                         np.empty(0, np.bool_), RATE_WINDOW_NS, 1.0, 1.0)
 
     def check(self, batch: StimulusBatch, now_ns: int) -> StimulationVerdict:
         """Decide every command of ``batch`` at device time ``now_ns``; record the accepted ones."""
@@ -116,19 +124,24 @@ class StimulationGuard:
         charge = batch.charge_per_phase_nc()
         amp, width = batch.amplitude_ua, batch.phase_width_us
         count = batch.pulse_count.astype(np.int64)
-        rules = [
-            ("electrode", batch.electrode, batch.electrode < self.n_electrodes, f"[0, {self.n_electrodes - 1}]"),
-            ("amplitude_ua", amp, (amp > 0) & (amp <= lim.max_amplitude_ua), f"(0, {lim.max_amplitude_ua}]"),
-            ("phase_width_us", width, (width > 0) & (width <= lim.max_phase_width_us), f"(0, {lim.max_phase_width_us}]"),
-            ("pulse_count", count, (count >= 1) & (count <= lim.max_pulse_count), f"[1, {lim.max_pulse_count}]"),
-            ("charge_per_phase_nc", charge, charge <= lim.max_charge_per_phase_nc, f"(0, {lim.max_charge_per_phase_nc}]"),
-        ]
+        rules = (
+            ("electrode", batch.electrode, batch.electrode < self.n_electrodes, lambda: f"[0, {self.n_electrodes - 1}]"),
+            ("amplitude_ua", amp, (amp > 0) & (amp <= lim.max_amplitude_ua), lambda: f"(0, {lim.max_amplitude_ua}]"),
+            ("phase_width_us", width, (width > 0) & (width <= lim.max_phase_width_us),
+             lambda: f"(0, {lim.max_phase_width_us}]"),
+            ("pulse_count", count, (count >= 1) & (count <= lim.max_pulse_count), lambda: f"[1, {lim.max_pulse_count}]"),
+            ("charge_per_phase_nc", charge, charge <= lim.max_charge_per_phase_nc,
+             lambda: f"(0, {lim.max_charge_per_phase_nc}]"),
+        )
         ok = np.ones(n, dtype=bool)
-        for name, values, passed, allowed in rules:
-            failed = ok & ~passed  # NaN compares False, so it fails here
-            for i in np.flatnonzero(failed):
-                reasons[i] = f"{name}={values[i].item()!r} outside allowed {allowed}"
-            ok &= passed
+        for _, _, passed, _ in rules:
+            ok &= passed  # NaN compares False, so it fails here
+        if not ok.all():  # reasons only where something failed: the first rule it broke
+            seen = np.ones(n, dtype=bool)
+            for name, values, passed, allowed in rules:
+                for i in np.flatnonzero(seen & ~passed):
+                    reasons[i] = f"{name}={values[i].item()!r} outside allowed {allowed()}"
+                seen &= passed
         when = np.maximum(batch.time_ns, int(now_ns))
         self._prune(int(now_ns))
         ok = self._check_budgets(batch.electrode.astype(np.int64), when, charge * count, count, ok, reasons)
@@ -136,6 +149,8 @@ class StimulationGuard:
 
     def _prune(self, now_ns: int) -> None:
         """Forget accepted commands that can no longer fall in a window with a new command."""
+        if not len(self._hist_time_ns) or self._hist_time_ns.min() > now_ns - RATE_WINDOW_NS:
+            return
         keep = self._hist_time_ns > now_ns - RATE_WINDOW_NS
         self._hist_electrode = self._hist_electrode[keep]
         self._hist_time_ns = self._hist_time_ns[keep]
@@ -152,45 +167,22 @@ class StimulationGuard:
         reasons: np.ndarray,
     ) -> np.ndarray:
         lim = self.limits
-        max_pulses = lim.max_pulse_rate_hz * RATE_WINDOW_NS / 1e9
-        n_hist = len(self._hist_time_ns)
-        while True:
-            cand = np.flatnonzero(ok)
-            e = np.concatenate([self._hist_electrode, electrode[cand]])
-            t = np.concatenate([self._hist_time_ns, when_ns[cand]])
-            q = np.concatenate([self._hist_charge_nc, charge_nc[cand]])
-            p = np.concatenate([self._hist_pulses, pulses[cand].astype(np.float64)])
-            source = np.concatenate([np.full(n_hist, -1), cand])  # -1: already accepted earlier
-            order = np.lexsort((source, t, e))
-            e, t, q, p, source = e[order], t[order], q[order], p[order], source[order]
-            # sums over the window (t_i - 1 s, t_i] of the same electrode, by cumulative sums on
-            # a key that sorts by electrode then time; t_rel >= 1 s keeps windows per electrode
-            t_rel = t - (t.min() if len(t) else 0) + RATE_WINDOW_NS
-            key = e * (int(t_rel.max(initial=0)) + 1) + t_rel
-            lo = np.searchsorted(key, key - RATE_WINDOW_NS, side="right")
-            hi = np.searchsorted(key, key, side="right")
-            cq = np.concatenate([[0.0], np.cumsum(q)])
-            cp = np.concatenate([[0.0], np.cumsum(p)])
-            window_q = cq[hi] - cq[lo]
-            window_p = cp[hi] - cp[lo]
-            over = (window_q > lim.max_charge_per_electrode_per_s_nc * (1 + BUDGET_RTOL)) | (
-                window_p > max_pulses * (1 + BUDGET_RTOL)
-            )
-            if not over.any():
-                break
-            for elec in np.unique(e[over]):  # loops over refusals only
-                end = np.flatnonzero(over & (e == elec))[0]
-                in_window = np.arange(lo[end], hi[end])
-                victim = source[in_window[source[in_window] >= 0][-1]]
-                ok[victim] = False
-                reasons[victim] = self._budget_reason(
-                    float(window_q[end]), float(window_p[end]), max_pulses, int(elec), int(t[end])
-                )
+        max_pulses = lim.max_pulse_rate_hz * RATE_WINDOW_NS / NS_PER_S
+        refused, window_q, window_p, end_ns = _budget_refusals(
+            self._hist_electrode, self._hist_time_ns, self._hist_charge_nc, self._hist_pulses,
+            np.require(electrode, np.int64, "CW"), np.require(when_ns, np.int64, "CW"),
+            np.require(charge_nc, np.float64, "CW"), np.require(pulses, np.float64, "CW"), ok,
+            RATE_WINDOW_NS, lim.max_charge_per_electrode_per_s_nc * (1 + BUDGET_RTOL),
+            max_pulses * (1 + BUDGET_RTOL))
+        for k, victim in enumerate(refused.tolist()):
+            reasons[victim] = self._budget_reason(float(window_q[k]), float(window_p[k]), max_pulses,
+                                                  int(electrode[victim]), int(end_ns[k]))
         accepted = np.flatnonzero(ok)
-        self._hist_electrode = np.concatenate([self._hist_electrode, electrode[accepted]])
-        self._hist_time_ns = np.concatenate([self._hist_time_ns, when_ns[accepted]])
-        self._hist_charge_nc = np.concatenate([self._hist_charge_nc, charge_nc[accepted]])
-        self._hist_pulses = np.concatenate([self._hist_pulses, pulses[accepted].astype(np.float64)])
+        if len(accepted):
+            self._hist_electrode = np.concatenate([self._hist_electrode, electrode[accepted]])
+            self._hist_time_ns = np.concatenate([self._hist_time_ns, when_ns[accepted]])
+            self._hist_charge_nc = np.concatenate([self._hist_charge_nc, charge_nc[accepted]])
+            self._hist_pulses = np.concatenate([self._hist_pulses, pulses[accepted].astype(np.float64)])
         return ok
 
     def _budget_reason(
@@ -204,3 +196,86 @@ class StimulationGuard:
                 f"[0, {lim.max_charge_per_electrode_per_s_nc}] {where}"
             )
         return f"pulse_rate_hz={window_p!r} outside allowed [0, {lim.max_pulse_rate_hz}] {where}"
+
+
+@njit(cache=True)
+def _budget_refusals(
+    hist_e: np.ndarray, hist_t: np.ndarray, hist_q: np.ndarray, hist_p: np.ndarray,
+    cand_e: np.ndarray, cand_t: np.ndarray, cand_q: np.ndarray, cand_p: np.ndarray, ok: np.ndarray,
+    window_ns: int, max_q: float, max_p: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The budget check of :meth:`StimulationGuard._check_budgets`, electrode by electrode (compiled).
+
+    Over one electrode's accepted history and its candidates (``ok``), ordered by time (history
+    first, then candidates in batch order, at equal times): every window (t_i - 1 s, t_i] must hold
+    at most ``max_q`` nC and ``max_p`` pulses. While one does not, the latest candidate of the first
+    such window is refused (``ok`` set False in place) and the check repeats. Returns the refused
+    candidates and, for each, its window's charge (nC), pulses and end time (ns).
+    """
+    n = cand_e.shape[0]
+    refused = np.empty(n, np.int64)
+    out_q = np.empty(n)
+    out_p = np.empty(n)
+    out_t = np.empty(n, np.int64)
+    n_refused = 0
+    done = np.zeros(n, np.bool_)
+    for first in range(n):
+        if done[first] or not ok[first]:
+            continue
+        elec = cand_e[first]
+        mine = np.flatnonzero((cand_e == elec) & ok)
+        done[mine] = True
+        hist = np.flatnonzero(hist_e == elec)
+        while True:
+            live = mine[ok[mine]]
+            m = hist.shape[0] + live.shape[0]
+            t = np.empty(m, np.int64)
+            q = np.empty(m)
+            p = np.empty(m)
+            src = np.empty(m, np.int64)
+            t[:hist.shape[0]] = hist_t[hist]
+            q[:hist.shape[0]] = hist_q[hist]
+            p[:hist.shape[0]] = hist_p[hist]
+            src[:hist.shape[0]] = -1
+            t[hist.shape[0]:] = cand_t[live]
+            q[hist.shape[0]:] = cand_q[live]
+            p[hist.shape[0]:] = cand_p[live]
+            src[hist.shape[0]:] = live
+            order = np.argsort(t, kind="mergesort")  # stable: history, then batch order, at equal t
+            t, q, p, src = t[order], q[order], p[order], src[order]
+            cq = np.zeros(m + 1)
+            cp = np.zeros(m + 1)
+            for i in range(m):
+                cq[i + 1] = cq[i] + q[i]
+                cp[i + 1] = cp[i] + p[i]
+            lo = 0
+            hi = 0
+            over = -1
+            for i in range(m):
+                while t[lo] <= t[i] - window_ns:
+                    lo += 1
+                if hi < i + 1:
+                    hi = i + 1
+                while hi < m and t[hi] <= t[i]:
+                    hi += 1
+                wq = cq[hi] - cq[lo]
+                wp = cp[hi] - cp[lo]
+                if wq > max_q or wp > max_p:
+                    over = i
+                    break
+            if over < 0:
+                break
+            victim = -1
+            for k in range(hi - 1, lo - 1, -1):
+                if src[k] >= 0:
+                    victim = src[k]
+                    break
+            if victim < 0:  # only already-accepted commands: nothing of this batch to refuse
+                break
+            ok[victim] = False
+            refused[n_refused] = victim
+            out_q[n_refused] = wq
+            out_p[n_refused] = wp
+            out_t[n_refused] = t[over]
+            n_refused += 1
+    return refused[:n_refused], out_q[:n_refused], out_p[:n_refused], out_t[:n_refused]

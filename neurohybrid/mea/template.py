@@ -8,10 +8,13 @@ MaxTwo through the ``maxlab`` Python API):
 1. Copy this file to ``neurohybrid/mea/<device>.py`` and rename the class.
 2. Decorate it with ``@MEA_BACKENDS.register("<device>")`` (or, from another package, publish
    it in the entry-point group ``neurohybrid.mea_backends``).
-3. Fill in the five private methods and ``now_ns``. Do **not** validate stimulus commands:
+3. Fill in the private methods and ``now_ns``. Do **not** validate stimulus commands:
    ``MEABackend.stimulate`` has already refused every command outside the
-   ``StimulationLimits`` and passes only accepted ones, whole.
-4. Add a three-line compliance test that runs the shared MEA backend checks on it.
+   ``StimulationLimits`` (and every batch while the device is not armed) and passes only
+   accepted ones, whole.
+4. The shared MEA compliance suite (``test/unit/test_mea_compliance.py``) runs on every
+   registered backend, so yours gets every interface check once it is registered; add its
+   construction arguments to the suite's table of backend arguments.
 
 Conventions the node relies on: ``source_id`` = electrode index in ``layout`` order;
 ``time_ns`` in the device clock (the MEA node publishes the clock domain and the hub estimates
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurohybrid.events import SpikeEvents, StimulusBatch
+from neurohybrid.core.events import SpikeEvents, StimulusBatch
 from neurohybrid.mea.backend import MEABackend
 from neurohybrid.mea.layout import ElectrodeLayout
 from neurohybrid.mea.stimulation import StimulationLimits
@@ -30,6 +33,8 @@ from neurohybrid.mea.stimulation import StimulationLimits
 
 class TemplateMEABackend(MEABackend):
     """Skeleton of a hardware MEA backend; each method documents the device call it needs."""
+
+    name = "template"
 
     def __init__(
         self, layout: ElectrodeLayout, limits: StimulationLimits, device_id: str = "", **kwargs: Any
@@ -60,7 +65,7 @@ class TemplateMEABackend(MEABackend):
         """
         raise NotImplementedError("open the device and apply the configuration")
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
         """Stop streaming, power down stimulation units and release the device handle."""
         raise NotImplementedError("stop streaming and disconnect")
 
@@ -87,8 +92,13 @@ class TemplateMEABackend(MEABackend):
         """
         raise NotImplementedError("program and trigger the stimulus generator")
 
-    def _safe_state(self) -> None:
+    def _arm(self) -> None:
+        """Connect the stimulation units to their electrodes (MCS: enable the STG channels;
+        MaxWell: power up the stimulation units) so that ``_stimulate`` can act."""
+        raise NotImplementedError("enable the stimulators")
+
+    def _safe_state(self) -> int:
         """Stop stimulating now: clear queued/armed sequences and disconnect or ground the
         stimulation units (MCS: stop and clear the STG; MaxWell: power off stimulation units).
-        Recording may continue."""
+        Recording may continue. Return the number of commands that were still queued."""
         raise NotImplementedError("clear queued stimuli and disable the stimulators")

@@ -1,9 +1,10 @@
 """Memristive synapses (Southampton): TiOx device model, crossbar twin, limits, rules, backends.
 
-Importing the package registers the ``sim`` backend in :data:`MEMRISTOR_BACKENDS` and the
+Importing the package registers the ``sim`` and ``arc2`` (ArC TWO) backends in :data:`MEMRISTOR_BACKENDS` and the
 ``rate`` and ``stdp`` rules in :data:`PLASTICITY_RULES`. Pure Python + numpy, no ROS.
 """
 
+from neurohybrid.memristor.arc2 import Arc2MemristorBackend
 from neurohybrid.memristor.backend import (
     MEMRISTOR_BACKENDS,
     MemristorBackend,
@@ -24,6 +25,7 @@ from neurohybrid.memristor.plasticity import (
 from neurohybrid.memristor.sim import SimMemristorBackend
 
 __all__ = [
+    "Arc2MemristorBackend",
     "DIRECTION_LTD",
     "DIRECTION_LTP",
     "MEMRISTOR_BACKENDS",

@@ -1,33 +1,39 @@
-"""The memristor-crossbar interface every backend (simulator, ArC TWO, ...) implements.
+"""The memristor device kind: the device contract plus ``read``/``program``; backends by name.
 
-Backends are found by name in :data:`MEMRISTOR_BACKENDS`. The public methods validate
-their arguments and enforce safety, then call the backend's private primitives
-(template method, as neo's ``BaseRawIO``): a backend implements ``_open``, ``_close``,
-``_read`` and ``_pulse`` and never re-validates.
+Backends (simulator, ArC TWO, ...) are found by name in :data:`MEMRISTOR_BACKENDS`. The public
+methods validate their arguments and enforce safety, then call the backend's private
+primitives (template method, as neo's ``BaseRawIO``): a backend implements ``_configure``,
+``_shutdown``, ``_read`` and ``_pulse`` and never re-validates. Lifecycle and provenance are
+those of every device (:mod:`neurohybrid.core.device`): ``configure`` (safe state: reads work,
+programming is refused) -> ``arm`` -> ``read`` / ``program`` -> ``safe_state`` -> ``shutdown``.
 
 Programming follows the original hub (Serb et al. 2020): each accepted pulse is applied
 and "the device is read again afterwards", so :class:`ProgramResult` carries the
 resistance read before and after every accepted pulse. Pulses outside
 :class:`~neurohybrid.memristor.limits.ProgrammingLimits` are refused whole, never clipped.
+
+Tiles: a backend may drive several crossbars of one ``shape`` (``n_tiles``, e.g. one ArC TWO
+per 32x32 tile); a device is addressed by ``(tile, wordline, bitline)`` and ``tile`` defaults
+to 0, so a one-tile backend reads as before. The private primitives see the tiles stacked
+along the word lines: ``row = tile * n_wordlines + wordline`` (one address space of
+``n_tiles * n_wordlines`` rows), which is also the layout of :meth:`read_all`.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError, DeviceError
-from neurohybrid.memristor.crossbar import per_pulse, rounds, validate_addresses
+from neurohybrid.core.device import DeviceBackend
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.registry import BackendRegistry
+from neurohybrid.memristor.crossbar import per_pulse, rounds, validate_addresses, validate_tiles
 from neurohybrid.memristor.limits import ProgrammingGuard, ProgrammingLimits
-from neurohybrid.registry import BackendRegistry
 
 MEMRISTOR_BACKENDS: BackendRegistry["MemristorBackend"] = BackendRegistry("memristor")
-
-#: Reason given for every pulse while the backend is in its safe state.
-SAFE_STATE_REASON = "safe_state: programming disabled until arm() is called"
 
 
 @dataclass(frozen=True)
@@ -58,71 +64,58 @@ def limits_from(value: ProgrammingLimits | Mapping[str, float] | None) -> Progra
     raise ConfigError(f"limits={value!r} must be a ProgrammingLimits or a mapping")
 
 
-class MemristorBackend(ABC):
+class MemristorBackend(DeviceBackend):
     """A crossbar of memristive synapses: read resistances, program with safe pulses.
 
-    Lifecycle: construct (validates arguments, touches no device) -> :meth:`configure`
-    (opens the device, arms programming) -> :meth:`read` / :meth:`program` ->
-    :meth:`safe_state` (programming refused until :meth:`arm`) -> :meth:`close`.
-    Construction keyword arguments are kept for provenance (:meth:`info`).
+    ``delivered_total`` counts pulses applied, ``refused_total`` pulses refused (by the limits,
+    or whole batches while the device is not armed).
     """
 
-    name: str = "abstract"
+    kind = "memristor"
 
     def __init__(
         self, limits: ProgrammingLimits | Mapping[str, float] | None = None, **kwargs: Any
     ) -> None:
-        self._kwargs = {"limits": limits_from(limits).to_dict(), **kwargs}
+        super().__init__(limits=limits_from(limits).to_dict(), **kwargs)
         self.limits = limits_from(limits)
         self._guard: ProgrammingGuard | None = None
-        self._configured = False
-        self._armed = False
-        self.programmed_total = 0
-        self.refused_total = 0
 
     @property
     @abstractmethod
     def shape(self) -> tuple[int, int]:
-        """(word lines, bit lines) of the crossbar."""
+        """(word lines, bit lines) of one crossbar tile."""
 
     @property
-    def armed(self) -> bool:
-        """Whether programming is enabled (configured and not in safe state)."""
-        return self._armed
+    def n_tiles(self) -> int:
+        """Crossbar tiles driven by this backend, each of ``shape``; 1 unless a backend drives more."""
+        return 1
+
+    @property
+    def stacked_shape(self) -> tuple[int, int]:
+        """(n_tiles * word lines, bit lines): the tiles stacked along the word lines."""
+        return self.n_tiles * self.shape[0], self.shape[1]
+
+    def _rows(self, wordline: np.ndarray, bitline: np.ndarray, tile: np.ndarray | int | None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """Validated stacked rows and bit lines of (tile, wordline, bitline) addresses."""
+        wl, bl = validate_addresses(wordline, bitline, self.shape)
+        return validate_tiles(tile, len(wl), self.n_tiles) * self.shape[0] + wl, bl
 
     def configure(self) -> None:
-        """Open the device and arm programming; idempotent."""
-        if not self._configured:
-            self._open()
-            self._guard = ProgrammingGuard(self.limits, self.shape)
-            self._configured = True
-        self._armed = True
+        """Open the device with a fresh programming-rate history; idempotent."""
+        if not self.configured:
+            super().configure()
+            self._guard = ProgrammingGuard(self.limits, self.stacked_shape)
 
-    def close(self) -> None:
-        """Enter the safe state and release the device; idempotent."""
-        if self._configured:
-            self.safe_state()
-            self._close()
-            self._configured = False
-
-    def safe_state(self) -> None:
-        """Stop programming: every pulse is refused until :meth:`arm` (reads still work)."""
-        self._armed = False
-
-    def arm(self) -> None:
-        """Re-enable programming after :meth:`safe_state` (the rate history is kept)."""
-        self._require_configured()
-        self._armed = True
-
-    def read(self, wordline: np.ndarray, bitline: np.ndarray) -> np.ndarray:
-        """Resistance (ohm) of the addressed devices; addresses are validated first."""
-        self._require_configured()
-        wl, bl = validate_addresses(wordline, bitline, self.shape)
-        return self._read(wl, bl)
+    def read(self, wordline: np.ndarray, bitline: np.ndarray, tile: np.ndarray | int | None = None) -> np.ndarray:
+        """Resistance (ohm) of the addressed devices (``tile`` default 0); addresses are validated first."""
+        self.require_configured("read")
+        rows, bl = self._rows(wordline, bitline, tile)
+        return self._read(rows, bl)
 
     def read_all(self) -> np.ndarray:
-        """Resistance (ohm) of every device, shape (n_wl, n_bl)."""
-        self._require_configured()
+        """Resistance (ohm) of every device, shape (n_tiles * n_wl, n_bl) (tiles stacked; (n_wl, n_bl) for one)."""
+        self.require_configured("read")
         return self._read_all()
 
     def program(
@@ -132,74 +125,52 @@ class MemristorBackend(ABC):
         amplitude_v: np.ndarray,
         width_s: np.ndarray,
         now_ns: np.ndarray | int,
+        tile: np.ndarray | int | None = None,
     ) -> ProgramResult:
         """Apply programming pulses that pass every limit; refuse the others whole.
 
         ``amplitude_v`` (V) and ``width_s`` (s) are scalars or one per pulse; ``now_ns`` is
         the hub time of the request (ns, scalar or per pulse) for the rate limit. Pulses are
-        applied in order; each accepted device is read just before and after its pulse.
+        applied in order; each accepted device is read just before and after its pulse. A
+        device that is not armed refuses the whole batch (InputRefused). ``tile``: scalar or
+        one per pulse, default 0.
         """
-        self._require_configured()
-        wl, bl = validate_addresses(wordline, bitline, self.shape)
+        self.require_configured("program")
+        wl, bl = self._rows(wordline, bitline, tile)
         n = len(wl)
+        self.admit(n, "programming pulse(s)")
         before = np.full(n, np.nan)
         after = np.full(n, np.nan)
-        if not self._armed:
-            accepted = np.zeros(n, bool)
-            refused = np.arange(n)
-            reasons = [
-                f"pulse {i} (wordline {wl[i]}, bitline {bl[i]}) refused: {SAFE_STATE_REASON}"
-                for i in range(n)
-            ]
-        else:
-            verdict = self._guard.check(wl, bl, amplitude_v, width_s, now_ns)
-            accepted, reasons, refused = verdict.accepted, verdict.reasons, verdict.refused_index
-            amplitude = per_pulse("amplitude_v", amplitude_v, n, np.float64)
-            width = per_pulse("width_s", width_s, n, np.float64)
-            todo = np.flatnonzero(accepted)
-            for part in rounds(wl[todo] * self.shape[1] + bl[todo]):
-                idx = todo[part]
-                before[idx] = self._read(wl[idx], bl[idx])
-                self._pulse(wl[idx], bl[idx], amplitude[idx], width[idx])
-                after[idx] = self._read(wl[idx], bl[idx])
-        self.programmed_total += int(accepted.sum())
-        self.refused_total += n - int(accepted.sum())
-        return ProgramResult(accepted, reasons, refused, before, after)
+        verdict = self._guard.check(wl, bl, amplitude_v, width_s, now_ns)
+        amplitude = per_pulse("amplitude_v", amplitude_v, n, np.float64)
+        width = per_pulse("width_s", width_s, n, np.float64)
+        todo = np.flatnonzero(verdict.accepted)
+        for part in rounds(wl[todo] * self.shape[1] + bl[todo]):  # wl: stacked rows
+            idx = todo[part]
+            before[idx] = self._read(wl[idx], bl[idx])
+            self._pulse(wl[idx], bl[idx], amplitude[idx], width[idx])
+            after[idx] = self._read(wl[idx], bl[idx])
+        n_accepted = len(todo)
+        self.delivered_total += n_accepted
+        self.refused_total += n - n_accepted
+        return ProgramResult(verdict.accepted, verdict.reasons, verdict.refused_index, before, after)
 
-    def info(self) -> dict[str, Any]:
-        """Provenance: backend name, construction arguments, shape, state and counters."""
-        return {
-            "backend": self.name,
-            "kwargs": dict(self._kwargs),
-            "shape": self.shape,
-            "configured": self._configured,
-            "armed": self._armed,
-            "programmed_total": self.programmed_total,
-            "refused_total": self.refused_total,
-        }
+    def _describe(self) -> dict[str, Any]:
+        return {"shape": self.shape, "n_tiles": self.n_tiles}
 
-    def _require_configured(self) -> None:
-        if not self._configured:
-            raise DeviceError(
-                f"memristor backend {self.name!r} is not configured; call configure() first"
-            )
+    def _safe_state(self) -> int:
+        """Programming is synchronous: nothing is ever queued."""
+        return 0
 
     def _read_all(self) -> np.ndarray:
         """Read every device; backends with a faster bulk read override this."""
-        wl, bl = np.divmod(np.arange(self.shape[0] * self.shape[1]), self.shape[1])
-        return self._read(wl, bl).reshape(self.shape)
-
-    @abstractmethod
-    def _open(self) -> None:
-        """Open the device (raise DeviceError on failure)."""
-
-    @abstractmethod
-    def _close(self) -> None:
-        """Release the device."""
+        rows, cols = self.stacked_shape
+        wl, bl = np.divmod(np.arange(rows * cols), cols)
+        return self._read(wl, bl).reshape(rows, cols)
 
     @abstractmethod
     def _read(self, wordline: np.ndarray, bitline: np.ndarray) -> np.ndarray:
-        """Read validated addresses (int64 arrays); resistance in ohm."""
+        """Read validated addresses (int64 arrays; ``wordline`` is the stacked row); resistance in ohm."""
 
     @abstractmethod
     def _pulse(
@@ -209,4 +180,4 @@ class MemristorBackend(ABC):
         amplitude_v: np.ndarray,
         width_s: np.ndarray,
     ) -> None:
-        """Apply accepted pulses; each address appears at most once per call."""
+        """Apply accepted pulses (``wordline``: stacked row); each address appears at most once per call."""

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.validate import Bounds, check_int, check_real, is_number
 from neurohybrid.memristor.model import TiOxParams, pulse_response
 
 #: Most word or bit lines accepted (ArC TWO drives a 32x32 array; larger arrays are allowed
 #: for scaling studies).
 MAX_LINES = 4096
+#: Most crossbar tiles one hub drives (one ArC TWO per tile; 128 x 32 x 32 = 131,072 devices).
+MAX_TILES = 128
 #: Largest relative spread accepted for device-to-device and cycle-to-cycle variability.
 MAX_SPREAD = 1.0
 #: Largest relative read noise accepted (the brief asks for < 1 %; 10 % allows stress tests).
@@ -38,6 +42,14 @@ VARIABLE_PARAMS = ("a_p_per_ohm_s", "t_p_v", "a_n_per_ohm_s", "t_n_v", "a0_p_ohm
 #: factor (a device with a different resistance scale). Spreading a0 alone would move
 #: r_n(-4 V) = a0_n - 4 a1_n by 10 % of a0_n, i.e. about 37 % of its default value.
 SPREAD_SOURCE = {"a1_p_ohm_per_v": "a0_p_ohm", "a1_n_ohm_per_v": "a0_n_ohm"}
+
+CROSSBAR_PARAMS = ParamSet("memristor crossbar", [
+    ParamSpec("n_wordlines", 32, "crossbar word lines (ArC TWO: 32)", "", Bounds(1, MAX_LINES, integer=True)),
+    ParamSpec("n_bitlines", 32, "crossbar bit lines (ArC TWO: 32)", "", Bounds(1, MAX_LINES, integer=True)),
+    ParamSpec("n_tiles", 1, "crossbar tiles the hub drives, each n_wordlines x n_bitlines", "",
+              Bounds(1, MAX_TILES, integer=True)),
+])
+_RESISTANCE_BOUNDS = Bounds(0.0, np.inf, low_open=True)
 
 
 def validate_addresses(
@@ -68,28 +80,33 @@ def validate_addresses(
     return out[0], out[1]
 
 
-def _check_number(key: str, value: float, low: float, high: float) -> float:
-    """Validate a scalar config value in [low, high]; ConfigError names key, value and range."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"{key}={value!r} must be a number in [{low}, {high}]")
-    if not (np.isfinite(value) and low <= value <= high):
-        raise ConfigError(f"{key}={value!r} outside allowed [{low}, {high}]")
-    return float(value)
+def validate_tiles(tile: np.ndarray | int | None, n: int, n_tiles: int) -> np.ndarray:
+    """Tile of each of ``n`` addresses as int64 (None: all tile 0; a scalar: all that tile).
 
-
-def _check_lines(key: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{key}={value!r} must be an integer in [1, {MAX_LINES}]")
-    if not 1 <= value <= MAX_LINES:
-        raise ConfigError(f"{key}={value!r} outside allowed [1, {MAX_LINES}]")
-    return int(value)
+    Raises ValueError naming ``tile``, the value and the allowed range 0..n_tiles-1.
+    """
+    if tile is None:
+        return np.zeros(n, np.int64)
+    arr = np.asarray(tile)
+    if arr.size and arr.dtype.kind not in "iu":
+        raise ValueError(f"tile must hold integers, got dtype {arr.dtype}")
+    arr = np.broadcast_to(arr.astype(np.int64), (n,)) if arr.ndim == 0 else arr.astype(np.int64)
+    if arr.shape != (n,):
+        raise ValueError(f"tile has shape {arr.shape}, expected a scalar or ({n},)")
+    bad = (arr < 0) | (arr >= n_tiles)
+    if bad.any():
+        raise ValueError(
+            f"tile {int(arr[bad][0])} outside allowed range 0..{n_tiles - 1}"
+            f" ({int(bad.sum())} address(es) out of range)"
+        )
+    return arr
 
 
 def _initial_range(value: float | tuple[float, float]) -> tuple[float, float]:
     """Initial resistance as (low, high) ohm, from one value or a range."""
     key = "initial_resistance_ohm"
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        low = high = _check_number(key, value, np.finfo(float).tiny, np.inf)
+    if is_number(value):
+        low = high = _RESISTANCE_BOUNDS.check(key, value)
     else:
         try:
             low_raw, high_raw = value
@@ -97,8 +114,8 @@ def _initial_range(value: float | tuple[float, float]) -> tuple[float, float]:
             raise ConfigError(
                 f"{key}={value!r} must be a value or a (low, high) pair, ohm"
             ) from None
-        low = _check_number(key, low_raw, np.finfo(float).tiny, np.inf)
-        high = _check_number(key, high_raw, np.finfo(float).tiny, np.inf)
+        low = _RESISTANCE_BOUNDS.check(key, low_raw)
+        high = _RESISTANCE_BOUNDS.check(key, high_raw)
     if low > high:
         raise ConfigError(f"{key}={value!r}: low {low} exceeds high {high}")
     return low, high
@@ -180,19 +197,16 @@ class Crossbar:
         initial_resistance_ohm: float | tuple[float, float] = DEFAULT_INITIAL_RESISTANCE_OHM,
         seed: int = 0,
     ) -> None:
-        self.shape = (
-            _check_lines("n_wordlines", n_wordlines),
-            _check_lines("n_bitlines", n_bitlines),
-        )
+        self.shape = (CROSSBAR_PARAMS["n_wordlines"].check(n_wordlines),
+                      CROSSBAR_PARAMS["n_bitlines"].check(n_bitlines))
         self.params = TiOxParams() if params is None else params
         if not isinstance(self.params, TiOxParams):
             raise ConfigError(f"params={params!r} must be a TiOxParams")
-        self.d2d_spread = _check_number("d2d_spread", d2d_spread, 0.0, MAX_SPREAD)
-        self.c2c_spread = _check_number("c2c_spread", c2c_spread, 0.0, MAX_SPREAD)
-        self.read_noise = _check_number("read_noise", read_noise, 0.0, MAX_READ_NOISE)
+        self.d2d_spread = check_real("d2d_spread", d2d_spread, 0.0, MAX_SPREAD)
+        self.c2c_spread = check_real("c2c_spread", c2c_spread, 0.0, MAX_SPREAD)
+        self.read_noise = check_real("read_noise", read_noise, 0.0, MAX_READ_NOISE)
         low, high = _initial_range(initial_resistance_ohm)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ConfigError(f"seed={seed!r} must be a non-negative integer")
+        seed = check_int("seed", seed, 0)
         d2d_seq, c2c_seq, read_seq, init_seq = np.random.SeedSequence(int(seed)).spawn(4)
         self._c2c_rng = np.random.default_rng(c2c_seq)
         self._read_rng = np.random.default_rng(read_seq)
@@ -232,6 +246,10 @@ class Crossbar:
     def read(self, wordline: np.ndarray, bitline: np.ndarray) -> np.ndarray:
         """Read the addressed devices: resistance in ohm with relative Gaussian read noise."""
         return self._noisy(self._r_ohm[self._flat(wordline, bitline)])
+
+    def read_checked(self, wordline: np.ndarray, bitline: np.ndarray) -> np.ndarray:
+        """:meth:`read` of addresses already validated (int64 arrays in range), without checking them again."""
+        return self._noisy(self._r_ohm[wordline * self.shape[1] + bitline])
 
     def read_all(self) -> np.ndarray:
         """Read every device: resistance in ohm with read noise, shape (n_wl, n_bl)."""

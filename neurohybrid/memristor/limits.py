@@ -9,24 +9,34 @@ event) with margin, and stay below the original hub's throughput (well under 100
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Mapping
 
 import numpy as np
 from numba import njit
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.units import NEVER_NS, NS_PER_S
+from neurohybrid.core.validate import Bounds, unknown_keys
 from neurohybrid.memristor.crossbar import per_pulse, validate_addresses
 
 #: Trailing window over which the pulse rate of a device is counted, ns (1 s).
-RATE_WINDOW_NS = 1_000_000_000
+RATE_WINDOW_NS = NS_PER_S
 #: Ceilings on the limits themselves (instrument ranges): ArC TWO sources at most +/-13.5 V;
 #: 1 s pulses and 1,000 pulses/s/device bound the guard's memory (a ring per device).
 MAX_ALLOWED_VOLTAGE_V = 13.5
 MAX_ALLOWED_WIDTH_S = 1.0
 MAX_ALLOWED_RATE_PER_S = 1000.0
-#: Empty slots of the rate ring hold this time, older than any real pulse.
-NEVER_NS = np.iinfo(np.int64).min
+
+
+LIMIT_PARAMS = ParamSet("memristor programming limits (a pulse beyond any is refused whole)", [
+    ParamSpec("max_abs_voltage_v", 5.0, "largest |programming voltage|", "V",
+              Bounds(0.0, MAX_ALLOWED_VOLTAGE_V, low_open=True)),
+    ParamSpec("max_width_s", 1e-3, "longest programming pulse", "s", Bounds(0.0, MAX_ALLOWED_WIDTH_S, low_open=True)),
+    ParamSpec("max_pulses_per_s", 50.0, "accepted pulses per device in any trailing 1 s (whole pulses count)",
+              "1/s", Bounds(1.0, MAX_ALLOWED_RATE_PER_S)),
+])
 
 
 @dataclass(frozen=True)
@@ -38,38 +48,17 @@ class ProgrammingLimits:
     1 s window (whole pulses; the integer part counts).
     """
 
-    max_abs_voltage_v: float = 5.0
-    max_width_s: float = 1e-3
-    max_pulses_per_s: float = 50.0
+    max_abs_voltage_v: float = LIMIT_PARAMS["max_abs_voltage_v"].default
+    max_width_s: float = LIMIT_PARAMS["max_width_s"].default
+    max_pulses_per_s: float = LIMIT_PARAMS["max_pulses_per_s"].default
 
     def __post_init__(self) -> None:
-        ranges = {
-            "max_abs_voltage_v": (0.0, MAX_ALLOWED_VOLTAGE_V, False),
-            "max_width_s": (0.0, MAX_ALLOWED_WIDTH_S, False),
-            "max_pulses_per_s": (1.0, MAX_ALLOWED_RATE_PER_S, True),
-        }
-        for name, (low, high, low_inclusive) in ranges.items():
-            value = getattr(self, name)
-            allowed = f"{'[' if low_inclusive else '('}{low}, {high}]"
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise ConfigError(
-                    f"ProgrammingLimits.{name}={value!r} must be a number in {allowed}"
-                )
-            value = float(value)
-            above_low = value >= low if low_inclusive else value > low
-            if not (np.isfinite(value) and above_low and value <= high):
-                raise ConfigError(f"ProgrammingLimits.{name}={value!r} outside allowed {allowed}")
-            object.__setattr__(self, name, value)
+        LIMIT_PARAMS.check_fields(self)
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, float]) -> "ProgrammingLimits":
         """Build from a config mapping; unknown keys raise ConfigError listing the known ones."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(mapping) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown ProgrammingLimits key(s) {unknown}; allowed: {', '.join(sorted(known))}"
-            )
+        unknown_keys(mapping, LIMIT_PARAMS, "ProgrammingLimits")
         return cls(**mapping)
 
     def to_dict(self) -> dict[str, float]:

@@ -55,7 +55,7 @@ from typing import Mapping
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.validate import Bounds, check_fields, unknown_keys
 
 #: The linear thresholds of eq. 5 are fits over the measured voltage range; extrapolated to
 #: large negative bias r_n(v) could reach zero. Bounds are floored here so R stays positive.
@@ -64,6 +64,10 @@ MIN_BOUNDARY_OHM = 100.0
 #: Largest exponent argument |v|/t evaluated; beyond it the pulse saturates the device to
 #: its bound anyway (exp(700) is close to the float64 maximum, exp(709.8)).
 MAX_EXPONENT = 700.0
+
+
+_POSITIVE = Bounds(0.0, np.inf, low_open=True)
+_SLOPE_BOUNDS = Bounds(0.0, np.inf)  # a1 of the threshold lines r(v) = a0 + a1 v: 0 allowed
 
 
 @dataclass(frozen=True)
@@ -88,28 +92,13 @@ class TiOxParams:
     a1_n_ohm_per_v: float = 2000.0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-                raise ConfigError(f"TiOxParams.{f.name}={value!r} must be a number")
-            value = float(value)
-            if not np.isfinite(value):
-                raise ConfigError(f"TiOxParams.{f.name}={value!r} must be finite")
-            minimum_exclusive = not f.name.startswith("a1_")
-            if value < 0.0 or (minimum_exclusive and value == 0.0):
-                allowed = "[0, inf)" if not minimum_exclusive else "(0, inf)"
-                raise ConfigError(f"TiOxParams.{f.name}={value!r} outside allowed {allowed}")
-            object.__setattr__(self, f.name, value)
+        check_fields(self, {f.name: _SLOPE_BOUNDS if f.name.startswith("a1_") else _POSITIVE for f in fields(self)},
+                     prefix="TiOxParams.")
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, float]) -> "TiOxParams":
         """Build from a config mapping; unknown keys raise ConfigError listing the known ones."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(mapping) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown TiOxParams key(s) {unknown}; allowed: {', '.join(sorted(known))}"
-            )
+        unknown_keys(mapping, [f.name for f in fields(cls)], "TiOxParams")
         return cls(**mapping)
 
     def to_dict(self) -> dict[str, float]:

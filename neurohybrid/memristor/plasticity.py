@@ -32,21 +32,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.params import ParamSet, ParamSpec
+from neurohybrid.core.registry import BackendRegistry
+from neurohybrid.core.units import NEVER_NS, NS_PER_S
+from neurohybrid.core.validate import Bounds, check_int, unknown_keys
 from neurohybrid.memristor.crossbar import occurrence_rank
-from neurohybrid.registry import BackendRegistry
 
 PLASTICITY_RULES: BackendRegistry["PlasticityRule"] = BackendRegistry("plasticity")
 
 DIRECTION_LTP = 1
 DIRECTION_LTD = -1
-NS_PER_S = 1_000_000_000
-#: Empty history slots and "nothing forgotten yet" hold this time, older than any spike.
-NEVER_NS = np.iinfo(np.int64).min
 #: A gap is forgotten once it ended this long before the start of the longest window of
 #: the latest event seen (late events within this margin still see it), ns.
 GAP_RETENTION_NS = 60 * NS_PER_S
@@ -60,14 +60,14 @@ MIN_RULE_AMPLITUDE_V = 1e-3
 #: Shortest pulse a rule may request, s: pyarc2's ``pulse_one`` takes whole nanoseconds.
 MIN_RULE_WIDTH_S = 1e-9
 
-
-class ParamSpec(NamedTuple):
-    """A rule parameter: default, allowed closed range [low, high], and integer or not."""
-
-    default: float
-    low: float
-    high: float
-    integer: bool = False
+PULSE_PARAMS = ParamSet("programming pulses of every rule (Serb et al. 2020: +4.0 V / -4.0 V, 100 us)", [
+    ParamSpec("ltp_amplitude_v", 4.0, "LTP pulse amplitude", "V",
+              Bounds(MIN_RULE_AMPLITUDE_V, MAX_RULE_AMPLITUDE_V)),
+    ParamSpec("ltd_amplitude_v", -4.0, "LTD pulse amplitude", "V",
+              Bounds(-MAX_RULE_AMPLITUDE_V, -MIN_RULE_AMPLITUDE_V)),
+    ParamSpec("ltp_width_s", 100e-6, "LTP pulse width", "s", Bounds(MIN_RULE_WIDTH_S, 1.0)),
+    ParamSpec("ltd_width_s", 100e-6, "LTD pulse width", "s", Bounds(MIN_RULE_WIDTH_S, 1.0)),
+])
 
 
 @dataclass(frozen=True)
@@ -112,19 +112,32 @@ class PulseRequest:
 
     @classmethod
     def empty(cls) -> "PulseRequest":
-        """A request with no pulses."""
-        return cls(*(np.empty(0, dtype) for dtype in cls._SPEC.values()))
+        """A request with no pulses (one shared read-only instance: the rule answers most batches so)."""
+        return _NO_PULSES
 
     @classmethod
     def concat(cls, requests: list["PulseRequest"]) -> "PulseRequest":
         """Join requests in the given order."""
+        requests = [r for r in requests if len(r)]
         if not requests:
             return cls.empty()
+        if len(requests) == 1:
+            return requests[0]
         return cls(*(np.concatenate([getattr(r, n) for r in requests]) for n in cls._SPEC))
 
     def select(self, mask: np.ndarray) -> "PulseRequest":
         """Rows where the boolean ``mask`` is true."""
         return PulseRequest(*(getattr(self, n)[mask] for n in self._SPEC))
+
+
+def _no_pulses() -> PulseRequest:
+    request = PulseRequest(*(np.empty(0, dtype) for dtype in PulseRequest._SPEC.values()))
+    for name in PulseRequest._SPEC:
+        getattr(request, name).flags.writeable = False
+    return request
+
+
+_NO_PULSES = _no_pulses()
 
 
 class SpikeHistory:
@@ -238,21 +251,16 @@ def _events(
 class PlasticityRule(ABC):
     """Interface of a plasticity rule over ``n_synapses`` memristive synapses.
 
-    Subclasses declare ``PARAMS`` (name -> :class:`ParamSpec`) and implement ``_on_pre`` /
-    ``_on_post``; the public methods validate their arguments first (template method).
+    Subclasses declare ``PARAMS`` (their own parameters, on top of the common
+    :data:`PULSE_PARAMS`) and implement ``_on_pre`` / ``_on_post``; the public methods validate
+    their arguments first (template method). Errors name a parameter as ``<rule>.<name>``.
     """
 
     name: ClassVar[str]
-    PARAMS: ClassVar[dict[str, ParamSpec]]
+    PARAMS: ClassVar[ParamSet]
 
     def __init__(self, n_synapses: int, **params: float) -> None:
-        if isinstance(n_synapses, bool) or not isinstance(n_synapses, (int, np.integer)):
-            raise ConfigError(
-                f"n_synapses={n_synapses!r} must be an integer in [1, {MAX_SYNAPSES}]"
-            )
-        if not 1 <= n_synapses <= MAX_SYNAPSES:
-            raise ConfigError(f"n_synapses={n_synapses!r} outside allowed [1, {MAX_SYNAPSES}]")
-        self.n_synapses = int(n_synapses)
+        self.n_synapses = check_int("n_synapses", n_synapses, 1, MAX_SYNAPSES)
         self.params = self._validate(params)
         self._gaps = GapLog(self.n_synapses)
         self._latest_ns = NEVER_NS
@@ -260,25 +268,18 @@ class PlasticityRule(ABC):
             ("ltp_total", "ltd_total", "gap_blocked_total", "uncertain_total"), 0
         )
 
+    @classmethod
+    def all_params(cls) -> ParamSet:
+        """The rule's parameters: its own, then the pulse parameters every rule takes."""
+        return cls.PARAMS.join(f"{cls.name} rule", PULSE_PARAMS)
+
     def _validate(self, params: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(params) - set(self.PARAMS))
-        if unknown:
-            raise ConfigError(
-                f"unknown {self.name} rule parameter(s) {unknown}; "
-                f"allowed: {', '.join(self.PARAMS)}"
-            )
-        out: dict[str, float] = {}
-        for key, spec in self.PARAMS.items():
-            value = params.get(key, spec.default)
-            allowed = f"[{spec.low}, {spec.high}]"
-            number_types = (int, np.integer) if spec.integer else (int, float, np.number)
-            if isinstance(value, bool) or not isinstance(value, number_types):
-                kind = "an integer" if spec.integer else "a number"
-                raise ConfigError(f"{self.name}.{key}={value!r} must be {kind} in {allowed}")
-            if not (np.isfinite(value) and spec.low <= value <= spec.high):
-                raise ConfigError(f"{self.name}.{key}={value!r} outside allowed {allowed}")
-            out[key] = int(value) if spec.integer else float(value)
-        return out
+        specs = self.all_params()
+        unknown_keys(params, specs, f"{self.name} rule parameter")
+        try:
+            return specs.check(params)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.name}.{exc}") from None
 
     def on_pre(self, synapse_id: np.ndarray, time_ns: np.ndarray) -> PulseRequest:
         """Presynaptic spikes (synapse index, time ns); returns pulses due now (maybe none)."""
@@ -371,13 +372,6 @@ class PlasticityRule(ABC):
         """Handle validated postsynaptic events."""
 
 
-#: LTP/LTD pulses of Serb et al. 2020: +4.0 V and -4.0 V, 100 us.
-_PULSE_PARAMS = {
-    "ltp_amplitude_v": ParamSpec(4.0, MIN_RULE_AMPLITUDE_V, MAX_RULE_AMPLITUDE_V),
-    "ltd_amplitude_v": ParamSpec(-4.0, -MAX_RULE_AMPLITUDE_V, -MIN_RULE_AMPLITUDE_V),
-    "ltp_width_s": ParamSpec(100e-6, MIN_RULE_WIDTH_S, 1.0),
-    "ltd_width_s": ParamSpec(100e-6, MIN_RULE_WIDTH_S, 1.0),
-}
 
 
 @PLASTICITY_RULES.register("rate")
@@ -389,13 +383,13 @@ class RateRule(PlasticityRule):
     """
 
     name = "rate"
-    PARAMS = {
-        "window_s": ParamSpec(1.0, 1e-3, 60.0),
-        "ltp_count": ParamSpec(20, 0, 100_000, integer=True),
-        "ltd_count": ParamSpec(5, 0, 100_000, integer=True),
-        **_PULSE_PARAMS,
-        "history_size": ParamSpec(256, 1, 100_000, integer=True),
-    }
+    PARAMS = ParamSet("rate rule", [
+        ParamSpec("window_s", 1.0, "window of the presynaptic count", "s", Bounds(1e-3, 60.0)),
+        ParamSpec("ltp_count", 20, "LTP when the count exceeds this", "spikes", Bounds(0, 100_000, integer=True)),
+        ParamSpec("ltd_count", 5, "LTD when the count is below this", "spikes", Bounds(0, 100_000, integer=True)),
+        ParamSpec("history_size", 256, "spike times kept per synapse (exact counts up to it)", "spikes",
+                  Bounds(1, 100_000, integer=True)),
+    ])
 
     def __init__(self, n_synapses: int, **params: float) -> None:
         super().__init__(n_synapses, **params)
@@ -440,12 +434,12 @@ class PairStdpRule(PlasticityRule):
     """
 
     name = "stdp"
-    PARAMS = {
-        "ltp_window_s": ParamSpec(0.1, 1e-6, 10.0),
-        "ltd_window_s": ParamSpec(0.0375, 1e-6, 10.0),
-        **_PULSE_PARAMS,
-        "history_size": ParamSpec(16, 1, 100_000, integer=True),
-    }
+    PARAMS = ParamSet("stdp rule", [
+        ParamSpec("ltp_window_s", 0.1, "LTP window (post after pre)", "s", Bounds(1e-6, 10.0)),
+        ParamSpec("ltd_window_s", 0.0375, "LTD window (pre after post)", "s", Bounds(1e-6, 10.0)),
+        ParamSpec("history_size", 16, "spike times kept per synapse and side", "spikes",
+                  Bounds(1, 100_000, integer=True)),
+    ])
 
     def __init__(self, n_synapses: int, **params: float) -> None:
         super().__init__(n_synapses, **params)

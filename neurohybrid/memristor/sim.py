@@ -12,11 +12,17 @@ from typing import Mapping
 
 import numpy as np
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.node_params import SEED_BOUNDS
+from neurohybrid.core.params import ParamSet, ParamSpec
 from neurohybrid.memristor.backend import MEMRISTOR_BACKENDS, MemristorBackend
-from neurohybrid.memristor.crossbar import DEFAULT_INITIAL_RESISTANCE_OHM, Crossbar
+from neurohybrid.memristor.crossbar import CROSSBAR_PARAMS, DEFAULT_INITIAL_RESISTANCE_OHM, Crossbar
 from neurohybrid.memristor.limits import ProgrammingLimits
 from neurohybrid.memristor.model import TiOxParams
+
+SIM_PARAMS = ParamSet("memristor sim backend (TiOx crossbar twin)", [
+    ParamSpec("seed", 0, "random seed of the memristor twin", "", SEED_BOUNDS),
+])
 
 
 @MEMRISTOR_BACKENDS.register("sim")
@@ -24,7 +30,11 @@ class SimMemristorBackend(MemristorBackend):
     """A simulated TiOx crossbar behind the memristor backend interface.
 
     Arguments are those of :class:`Crossbar` (``params`` may also be a mapping of
-    :class:`TiOxParams` fields, e.g. from YAML) plus ``limits`` (programming limits).
+    :class:`TiOxParams` fields, e.g. from YAML) plus ``limits`` (programming limits) and
+    ``n_tiles``: the twin of ``n_tiles`` crossbars of ``n_wordlines x n_bitlines`` is one
+    :class:`Crossbar` with the tiles stacked along its word lines. That is exact for this
+    model: every device evolves on its own (no sneak paths, no shared lines in eq. 7), and each
+    device draws its own device-to-device factors, as separate chips would.
     """
 
     name = "sim"
@@ -40,7 +50,9 @@ class SimMemristorBackend(MemristorBackend):
         initial_resistance_ohm: float | tuple[float, float] = DEFAULT_INITIAL_RESISTANCE_OHM,
         seed: int = 0,
         limits: ProgrammingLimits | Mapping[str, float] | None = None,
+        n_tiles: int = 1,
     ) -> None:
+        n_tiles = CROSSBAR_PARAMS["n_tiles"].check(n_tiles)
         if params is None:
             tiox = TiOxParams()
         elif isinstance(params, TiOxParams):
@@ -59,9 +71,13 @@ class SimMemristorBackend(MemristorBackend):
             read_noise=read_noise,
             initial_resistance_ohm=initial_resistance_ohm,
             seed=seed,
+            n_tiles=n_tiles,
         )
+        self._n_tiles = n_tiles
+        self._tile_shape = (CROSSBAR_PARAMS["n_wordlines"].check(n_wordlines),
+                            CROSSBAR_PARAMS["n_bitlines"].check(n_bitlines))
         self.crossbar = Crossbar(
-            n_wordlines=n_wordlines,
+            n_wordlines=n_tiles * self._tile_shape[0],
             n_bitlines=n_bitlines,
             params=tiox,
             d2d_spread=d2d_spread,
@@ -73,21 +89,25 @@ class SimMemristorBackend(MemristorBackend):
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.crossbar.shape
+        return self._tile_shape
+
+    @property
+    def n_tiles(self) -> int:
+        return self._n_tiles
 
     @property
     def resistance_ohm(self) -> np.ndarray:
-        """True (noise-free) resistances of the twin, ohm, (n_wl, n_bl); a copy."""
+        """True (noise-free) resistances of the twin, ohm, (n_tiles * n_wl, n_bl) (tiles stacked); a copy."""
         return self.crossbar.resistance_ohm
 
-    def _open(self) -> None:
+    def _configure(self) -> None:
         """Nothing to open: the twin exists from construction."""
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
         """Nothing to release."""
 
     def _read(self, wordline: np.ndarray, bitline: np.ndarray) -> np.ndarray:
-        return self.crossbar.read(wordline, bitline)
+        return self.crossbar.read_checked(wordline, bitline)  # the backend validated them
 
     def _read_all(self) -> np.ndarray:
         return self.crossbar.read_all()

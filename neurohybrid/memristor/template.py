@@ -7,15 +7,15 @@ module (or a plugin package), fill in the four primitives, and register it::
     class Arc2MemristorBackend(MemristorBackend): ...
 
 or, from a separate package, through the entry-point group
-``neurohybrid.memristor_backends`` (see :mod:`neurohybrid.registry`).
+``neurohybrid.memristor_backends`` (see :mod:`neurohybrid.core.registry`).
 
 Recipe for ArC TWO (``pip install pyarc2``; https://github.com/arc-instruments/pyarc2):
 
 1. ``__init__``: accept and keep every setting (instrument index, firmware path, channel
    map, read voltage, polarity) and pass them to ``super().__init__(limits=..., **kwargs)``
    for provenance. Validate them (ConfigError naming the key). Touch no hardware here.
-2. ``_open``: ``from pyarc2 import Instrument, find_ids``; ``ids = find_ids()``; raise
-   :class:`~neurohybrid.errors.DeviceError` if empty; ``self._arc = Instrument(ids[idx],
+2. ``_configure``: ``from pyarc2 import Instrument, find_ids``; ``ids = find_ids()``; raise
+   :class:`~neurohybrid.core.errors.DeviceError` if empty; ``self._arc = Instrument(ids[idx],
    firmware_path)``; then ground everything (``self._arc.ground_all()``). Import
    ``pyarc2`` here, not at module level, so the core imports without it.
 3. Address mapping: ArC TWO has 64 channels; a 32x32 crossbar puts word lines on one set
@@ -33,12 +33,12 @@ Recipe for ArC TWO (``pip install pyarc2``; https://github.com/arc-instruments/p
    :mod:`neurohybrid.memristor.model`). If the devices set (R down) under positive bias
    with the word line high, swap ``low`` and ``high`` (a ``polarity`` setting) rather
    than changing the sign in the plasticity rules.
-6. ``_close``: ``self._arc.ground_all()``, drop the instrument object.
+6. ``_shutdown``: ``self._arc.ground_all()``, drop the instrument object.
 7. Never re-check limits or addresses: :meth:`MemristorBackend.program` has done it and
    passes each address at most once per ``_pulse`` call. Each read or pulse cost ~10 ms over
    the original ArC ONE serial link; batch where the instrument allows.
-8. Test it with the shared checks in ``test/unit/test_memristor_backend.py`` by naming the
-   backend and its arguments.
+8. The shared memristor compliance suite (``test/unit/test_memristor_compliance.py``) runs on
+   every registered backend: add yours and its construction arguments to its table.
 """
 
 from __future__ import annotations
@@ -61,10 +61,10 @@ class TemplateMemristorBackend(MemristorBackend):
     def shape(self) -> tuple[int, int]:
         return self._shape
 
-    def _open(self) -> None:
+    def _configure(self) -> None:
         raise NotImplementedError("open the instrument: pyarc2.Instrument(find_ids()[0], fw)")
 
-    def _close(self) -> None:
+    def _shutdown(self) -> None:
         raise NotImplementedError("ground all channels (Instrument.ground_all) and release")
 
     def _read(self, wordline: np.ndarray, bitline: np.ndarray) -> np.ndarray:

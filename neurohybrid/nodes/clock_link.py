@@ -1,9 +1,14 @@
-"""Clock exchanges on a thread of their own (own rclpy context, node and executor).
+"""Clock exchanges on a thread of their own (own node and executor, the device node's context).
 
 The stamps of an NTP-like exchange are only as good as the promptness of the code taking them:
 served from the device node's own executor they wait behind device steps (RTTs of 10-30 ms on
-a loaded machine). A second context keeps the device node single-threaded (cheap) while the
-exchange is stamped and answered at once.
+a loaded machine). A helper node spun by an executor on its own thread keeps the device node
+single-threaded (cheap) while the exchange is stamped and answered at once.
+
+The helper node lives in the device node's rclpy context, hence in the same DDS participant:
+a second context would be a second participant loading the same Fast DDS profile, which binds
+the profile's TCP listening port a second time ("TCPTransport Error binding at port ... Address
+already in use") and doubles every discovery and TLS link of the process.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import threading
 import time
 from typing import Callable
 
-import rclpy
+from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
@@ -20,11 +25,10 @@ from neurohybrid.srv import ClockSync
 
 
 class _Spinner:
-    def __init__(self, name: str, namespace: str) -> None:
-        self.context = rclpy.Context()
-        rclpy.init(args=[], context=self.context)  # not the process's remaps: its own name
-        self.node = Node(name, namespace=namespace, context=self.context)
-        self._executor = SingleThreadedExecutor(context=self.context)
+    def __init__(self, name: str, namespace: str, context: Context) -> None:
+        # the process's remaps (``__node:=hub``) name the device node, not this one
+        self.node = Node(name, namespace=namespace, context=context, use_global_arguments=False)
+        self._executor = SingleThreadedExecutor(context=context)
         self._executor.add_node(self.node)
         self._thread = threading.Thread(target=self._spin, name=name, daemon=True)
 
@@ -39,17 +43,16 @@ class _Spinner:
 
     def close(self) -> None:
         self._executor.shutdown(timeout_sec=1.0)
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
         self._thread.join(timeout=2.0)
+        self.node.destroy_node()
 
 
 class ClockSyncClient(_Spinner):
     """Asks ``service`` for its clock every ``period_s``; hands (t1, t2, t3, t4) to ``on_sample``."""
 
-    def __init__(self, name: str, namespace: str, service: str, period_s: float,
+    def __init__(self, name: str, namespace: str, context: Context, service: str, period_s: float,
                  on_sample: Callable[[int, int, int, int], None]) -> None:
-        super().__init__(name, namespace)
+        super().__init__(name, namespace, context)
         self._client = self.node.create_client(ClockSync, service)
         self._on_sample = on_sample
         self.node.create_timer(period_s, self._exchange)
@@ -73,8 +76,8 @@ class ClockSyncClient(_Spinner):
 class ClockSyncServer(_Spinner):
     """Serves ``clock_sync`` (the master clock) in ``namespace``."""
 
-    def __init__(self, name: str, namespace: str, clock_domain: str) -> None:
-        super().__init__(name, namespace)
+    def __init__(self, name: str, namespace: str, context: Context, clock_domain: str) -> None:
+        super().__init__(name, namespace, context)
         self._domain = clock_domain
         self.node.create_service(ClockSync, "clock_sync", self._serve)
         self.start()

@@ -9,9 +9,12 @@ from __future__ import annotations
 from array import array
 
 import numpy as np
+from std_msgs.msg import Header
 
-from neurohybrid.errors import NeurohybridError
-from neurohybrid.events import SpikeEvents, StimulusBatch, WeightedEvents
+from neurohybrid.core.errors import NeurohybridError
+from neurohybrid.core.events import NO_PRE_TIME_NS, SpikeEvents, StimulusBatch, WeightedEvents
+from neurohybrid.hub.hub import PlasticityRecords
+from neurohybrid.msg import PlasticityEvent
 
 _TYPECODES = {
     np.dtype(np.uint8): "B",
@@ -23,6 +26,11 @@ _TYPECODES = {
     np.dtype(np.float32): "f",
     np.dtype(np.float64): "d",
 }
+
+
+SYNAPSE_STATE_COLUMNS = {"synapse_id": np.uint32, "wordline": np.uint16, "bitline": np.uint16,
+                         "resistance_ohm": np.float64, "weight": np.float32, "weight_byte": np.uint8}
+"""The array fields of ``SynapseStates`` and their types."""
 
 
 class MalformedMessage(NeurohybridError):
@@ -102,5 +110,32 @@ def stimulus_from_msg(msg: object) -> StimulusBatch:
     Values are not range-checked here: the MEA's safety guard refuses and reports them.
     """
     cols = {n: from_array(getattr(msg, n), d) for n, d in StimulusBatch._SPEC.items()}
+    if not len(cols["pre_time_ns"]):  # commands no spike caused (a controller's, a probe's)
+        cols["pre_time_ns"] = np.full(len(cols["electrode"]), NO_PRE_TIME_NS, np.int64)
     _check_lengths("StimulationCommand", cols)
     return StimulusBatch(**cols)
+
+
+def plasticity_messages(records: PlasticityRecords, rule: str, stamp: object, frame_id: str) -> list[PlasticityEvent]:
+    """One ``PlasticityEvent`` per programming pulse of ``records``, all stamped ``stamp`` in ``frame_id``.
+
+    Columns are turned into Python lists once (no per-field numpy access per pulse).
+    """
+    columns = zip(records.synapse_id.tolist(), records.wordline.tolist(), records.bitline.tolist(),
+                  records.direction.tolist(), records.amplitude_v.tolist(), records.width_s.tolist(),
+                  records.r_before_ohm.tolist(), records.r_after_ohm.tolist(), records.accepted.tolist(),
+                  records.reason, records.time_ns.tolist(), records.pre_count.tolist())
+    return [
+        PlasticityEvent(header=Header(stamp=stamp, frame_id=frame_id), rule=rule, synapse_id=syn, wordline=wl,
+                        bitline=bl, direction=d, pulse_amplitude_v=v, pulse_width_s=w, resistance_before_ohm=r0,
+                        resistance_after_ohm=r1, accepted=ok, reason=why, trigger_time_ns=t, pre_count=n)
+        for syn, wl, bl, d, v, w, r0, r1, ok, why, t, n in columns
+    ]
+
+
+def fill_synapse_states(msg: object, states: dict) -> object:
+    """Write :meth:`neurohybrid.hub.hub.Hub.synapse_states` into a ``SynapseStates`` message and return it."""
+    for name, dtype in SYNAPSE_STATE_COLUMNS.items():
+        setattr(msg, name, to_array(states[name], dtype))
+    msg.pre, msg.post = list(states["pre"]), list(states["post"])
+    return msg

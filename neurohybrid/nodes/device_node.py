@@ -6,121 +6,88 @@ from __future__ import annotations
 
 import time
 
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+import numpy as np
 
-from neurohybrid.clock import DeviceClock
-from neurohybrid.events import SpikeEvents
-from neurohybrid.link import LinkMonitor
+from neurohybrid.core.batching import SliceBatcher
+from neurohybrid.core.clock import DeviceClock
+from neurohybrid.core.events import NO_PRE_TIME_NS, SpikeEvents
+from neurohybrid.core.link import LinkMonitor
+from neurohybrid.core.params import ParamSet
 from neurohybrid.msg import LinkStatus, Refusal, SpikeBatch
-from neurohybrid.nodes.convert import fill_spike_batch
-from neurohybrid.nodes.params import declare
-from neurohybrid.nodes.runtime import Pacer, RefusalReporter, stamp_now, state_qos, stream_qos
 from neurohybrid.nodes.clock_link import ClockSyncClient
+from neurohybrid.nodes.convert import fill_spike_batch
+from neurohybrid.nodes.managed import ACTIVE, ManagedNode
+from neurohybrid.nodes.runtime import Pacer, RefusalReporter, stamp_now, state_qos, stream_qos
+
+LINK_STATUS_PERIOD_S = 1.0
+"""``link_status`` is published once a second."""
+WATCHDOG_POLL_MAX_S = 0.02
+"""The watchdog looks at the link at least this often, s (and at least twice per ``watchdog_s``)."""
 
 
-class DeviceNode(LifecycleNode):
-    """Base of the MEA and board nodes: configure opens the backend, activate streams spikes,
-    deactivate puts the device in its safe state, cleanup closes it."""
+class DeviceNode(ManagedNode):
+    """Base of the MEA and board nodes: configure opens the backend, activate arms it and streams
+    spikes, deactivate puts the device in its safe state, cleanup releases it."""
 
     device = "device"
 
-    def __init__(self, name: str, default_lab: str) -> None:
-        super().__init__(name)
-        declare(self, "autostart", True, "configure and activate at start (no lifecycle manager needed)")
-        self.lab = declare(self, "lab", default_lab, "lab owning this device; frame_id is <lab>/<device>",
-                           read_only=True)
-        self.period_s = declare(self, "period_s", 0.01, "device step and publish period, s",
-                                (0.001, 0.1), read_only=True)
-        self.max_step_s = declare(self, "max_step_s", 0.1, "largest catch-up step after a stall, s",
-                                  (0.001, 1.0), read_only=True)
-        self.qos_depth = declare(self, "qos_depth", 100, "depth of the reliable spike streams",
-                                 (1, 10000), read_only=True)
-        self.hub_namespace = declare(self, "hub_namespace", "/southampton", "namespace of the hub node",
-                                     read_only=True)
-        self.sync_period_s = declare(self, "sync_period_s", 0.25, "period of clock exchanges with the hub, s",
-                                     (0.01, 60.0), read_only=True)
-        self.watchdog_s = declare(self, "watchdog_s", 0.1, "hub silent longer than this: link down, s",
-                                  (0.001, 60.0), read_only=True)
+    def __init__(self, name: str, specs: ParamSet) -> None:
+        super().__init__(name, specs)
+        self.lab = self.params["lab"]
+        self.hub_namespace = self.params["hub_namespace"]
         self.frame_id = f"{self.lab}/{self.device}"
-        self.link = LinkMonitor(self.lab, self.hub_namespace.strip("/") or "hub", self.watchdog_s)
-        self._link_timers: list = []
-        self._sync: ClockSyncClient | None = None
+        self.link = LinkMonitor(self.lab, self.hub_namespace.strip("/") or "hub", self.params["watchdog_s"])
         self._link_was_up = False
         self.backend = None
         self.clock_map: DeviceClock | None = None
         self._seq = 0
-        self._timer = None
-        self._spike_pub = None
-        self.refusals: RefusalReporter | None = None
+        self.batcher = SliceBatcher(self.params["idle_batch_s"], self.params["period_s"])
 
     # -- hooks for subclasses -------------------------------------------------------------
     def open_backend(self) -> object:
+        """The (not yet configured) backend the node's parameters describe."""
         raise NotImplementedError
 
     def create_inputs(self) -> None:
-        """Subscriptions and services of the device (made at configure)."""
-
-    def destroy_inputs(self) -> None:
-        """Undo ``create_inputs``."""
+        """Subscriptions and services of the device (made at configure, ``own``ed)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        try:
-            self.backend = self.open_backend()
-            self.backend.configure()
-        except (ValueError, KeyError, OSError) as exc:
-            self.get_logger().error(f"configure failed: {exc}")
-            self.backend = None
-            return TransitionCallbackReturn.FAILURE
-        self._spike_pub = self.create_lifecycle_publisher(SpikeBatch, "spikes", stream_qos(self.qos_depth))
-        self.refusals = RefusalReporter(self, self.frame_id)
-        self._status_pub = self.create_publisher(LinkStatus, "link_status", state_qos())
+    def configure_node(self) -> None:
+        self.backend = self.open_backend()
+        self.backend.configure()
+        self._spike_pub = self.own(self.create_lifecycle_publisher(SpikeBatch, "spikes",
+                                                                   stream_qos(self.params["qos_depth"])))
+        reporter = RefusalReporter(self, self.frame_id)
+        self.refusals = self.own(reporter, release=reporter.destroy)
+        self._status_pub = self.own(self.create_publisher(LinkStatus, "link_status", state_qos()))
         self.create_inputs()
         self.get_logger().info(f"configured {self.frame_id}: {self.backend.info()}")
-        return TransitionCallbackReturn.SUCCESS
 
-    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+    def activate_node(self) -> None:
+        self.batcher.reset()
+        self.own(self.create_timer(self.params["period_s"], self._tick), ACTIVE)
+        sync = ClockSyncClient(f"{self.get_name()}_clock", self.get_namespace(), self.context,
+                               f"{self.hub_namespace}/clock_sync",
+                               self.params["sync_period_s"], self.link.add_exchange)
+        self.own(sync, ACTIVE, release=sync.close)
+        self.own(self.create_timer(LINK_STATUS_PERIOD_S, self._publish_link_status), ACTIVE)
+        self.own(self.create_timer(min(self.params["watchdog_s"] / 2, WATCHDOG_POLL_MAX_S), self._watch_link), ACTIVE)
+        self.backend.arm()
+        # anchored right after arm: a live source (lsl) starts its device clock there (no timer runs before)
         self.clock_map = DeviceClock(self.frame_id, time.time_ns() - int(self.backend.now_ns))
-        self._pacer = Pacer(self.max_step_s)
-        self._timer = self.create_timer(self.period_s, self._tick)
-        self._sync = ClockSyncClient(f"{self.get_name()}_clock", self.get_namespace(),
-                                     f"{self.hub_namespace}/clock_sync", self.sync_period_s,
-                                     self.link.add_exchange)
-        self._link_timers = [self.create_timer(1.0, self._publish_link_status),
-                             self.create_timer(min(self.watchdog_s / 2, 0.02), self._watch_link)]
-        return super().on_activate(state)
+        # paced from the same instant: device time then maps onto the wall clock without a lead
+        # (a pacer started before the clock sync client's set-up ran the device 8-17 ms ahead)
+        self._pacer = Pacer(self.params["max_step_s"])
 
-    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.destroy_timer(self._timer)
-        for timer in self._link_timers:
-            self.destroy_timer(timer)
-        self._sync.close()
-        self._timer, self._link_timers, self._sync = None, [], None
+    def deactivate_node(self) -> None:
         self.backend.safe_state()
-        self.get_logger().info(f"{self.frame_id} deactivated: device in safe state")
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.destroy_inputs()
-        self.destroy_publisher(self._status_pub)
-        self.destroy_lifecycle_publisher(self._spike_pub)
-        self.refusals.destroy()
-        self.backend.close()
-        self.backend = None
-        return TransitionCallbackReturn.SUCCESS
+    def deactivated_note(self) -> str:
+        return f"{self.frame_id} deactivated: device in safe state"
 
-    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self.shutdown_device()
-        return TransitionCallbackReturn.SUCCESS
-
-    def shutdown_device(self) -> None:
-        """Safe state and close, whatever the lifecycle state (Ctrl-C, shutdown)."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+    def release_device(self) -> None:
         if self.backend is not None:
-            self.backend.safe_state()
-            self.backend.close()
+            self.backend.shutdown()
             self.backend = None
 
     # -- streaming ---------------------------------------------------------------------------
@@ -133,7 +100,12 @@ class DeviceNode(LifecycleNode):
         self.publish_spikes(events, start_ns, self.backend.now_ns)
 
     def publish_spikes(self, events: SpikeEvents, start_ns: int, end_ns: int) -> None:
-        """One SpikeBatch for the slice [start, end) of device time, times in the lab clock."""
+        """The SpikeBatch of the slice [start, end) of device time, times in the lab clock; silent
+        slices are merged up to ``idle_batch_s`` (:class:`~neurohybrid.core.batching.SliceBatcher`)."""
+        span = self.batcher.span(len(events), start_ns, end_ns)
+        if span is None:
+            return
+        start_ns, end_ns = span
         offset = self.clock_map.epoch_ns
         lab_events = SpikeEvents(events.source_id, events.time_ns + offset, events.kind)
         msg = SpikeBatch(seq=self._seq, clock_domain=self.lab,
@@ -144,13 +116,28 @@ class DeviceNode(LifecycleNode):
         self._seq += 1
 
     def report_malformed(self, what: str, exc: Exception) -> None:
+        """Count a malformed message from the hub and publish why it was dropped."""
         self.link.malformed += 1
         self.refusals.report(Refusal.CATEGORY_MALFORMED, f"{what}: {exc}")
 
     # -- link to the hub ---------------------------------------------------------------------
-    def hub_to_device_ns(self, hub_ns):
-        """Hub-clock times -> this device's clock, with the current offset estimate."""
+    def hub_heard(self, seq: int) -> None:
+        """A batch from the hub arrived: the link is up from now (before the batch is used)."""
+        self.link.heard(time.monotonic(), seq)
+        if not self._link_was_up:
+            self._watch_link()
+
+    def hub_to_device_ns(self, hub_ns: np.ndarray) -> np.ndarray:
+        """Hub-clock times (ns) -> this device's clock (ns), with the current offset estimate."""
         return self.clock_map.to_device(hub_ns - self.link.offset_ns)
+
+    def note_arrival(self, pre_time_hub_ns: np.ndarray) -> None:
+        """Input caused by presynaptic spikes at ``pre_time_hub_ns`` (hub clock) arrived now: count
+        each one's experiment latency (:mod:`neurohybrid.core.latency`) in this device's clock."""
+        caused = pre_time_hub_ns[pre_time_hub_ns != NO_PRE_TIME_NS]
+        if len(caused):
+            arrival_ns = self.clock_map.to_device(time.time_ns())
+            self.link.latency.add_ns(arrival_ns - self.hub_to_device_ns(caused))
 
     def _publish_link_status(self) -> None:
         msg = LinkStatus(**self.link.status(time.monotonic()))
@@ -166,7 +153,7 @@ class DeviceNode(LifecycleNode):
                 self.on_link_restored()
             else:
                 self.get_logger().warning(
-                    f"no message from {self.hub_namespace} for more than {self.watchdog_s} s: link down")
+                    f"no message from {self.hub_namespace} for more than {self.params['watchdog_s']} s: link down")
                 self.on_link_lost()
 
     def on_link_lost(self) -> None:

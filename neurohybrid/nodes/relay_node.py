@@ -1,7 +1,9 @@
 """Relay: republishes every neurohybrid message type from ``in/<type>`` to ``out/<type>``.
 
 Used by the transport tests (does every type cross Fast DDS between processes intact?) and
-by integrators who need to bridge two namespaces without touching the messages.
+by integrators who need to bridge two namespaces without touching the messages. A message is
+passed on as it arrived, serialized (CDR): it is never decoded and encoded again, which would
+cost more than the hop itself.
 """
 
 from __future__ import annotations
@@ -35,14 +37,12 @@ class RelayNode(Node):
             name = topic_name(msg_type)
             pub = self.create_publisher(msg_type, f"out/{name}", stream_qos())
             self._pubs[name] = pub
-            self.create_subscription(
-                msg_type, f"in/{name}", self._make_callback(pub), stream_qos()
-            )
+            self.create_subscription(msg_type, f"in/{name}", self._make_callback(pub), stream_qos(), raw=True)
 
     def _make_callback(self, pub: object):
-        def callback(msg: object) -> None:
+        def callback(data: bytes) -> None:
             self.relayed += 1
-            pub.publish(msg)
+            pub.publish(data)
 
         return callback
 

@@ -7,9 +7,10 @@ import time
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
@@ -17,7 +18,10 @@ from rclpy.qos import (
     ReliabilityPolicy,
 )
 
+from neurohybrid.core.units import NS_PER_S
 from neurohybrid.msg import Refusal
+from neurohybrid.nodes.executor import LeanExecutor
+from neurohybrid.nodes.stop import STOP
 
 
 def stream_qos(depth: int = 100, reliable: bool = True) -> QoSProfile:
@@ -58,7 +62,7 @@ def stamp_now(node: Node, header: object, frame_id: str) -> None:
 
 def stamp_ns(header: object) -> int:
     """A header stamp as integer nanoseconds."""
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    return int(header.stamp.sec) * NS_PER_S + int(header.stamp.nanosec)
 
 
 class RefusalReporter:
@@ -91,6 +95,12 @@ class RefusalReporter:
         stamp_now(self._node, msg.header, self._frame_id)
         self._pub.publish(msg)
 
+    def report_all(self, category: int, reasons: list[str]) -> None:
+        """One refusal of ``len(reasons)`` items, told by the first reason (and how many more)."""
+        if reasons:
+            more = f" (+{len(reasons) - 1} more in this batch)" if len(reasons) > 1 else ""
+            self.report(category, reasons[0] + more, len(reasons))
+
     def destroy(self) -> None:
         self._node.destroy_publisher(self._pub)
 
@@ -119,29 +129,43 @@ class Pacer:
 
 
 def autostart(node: LifecycleNode) -> None:
-    """Configure and activate ``node`` (used when its ``autostart`` parameter is true)."""
+    """Configure and activate ``node`` (used when its ``autostart`` parameter is true).
+
+    A stop requested while the node configures (a kernel may be loading) skips the activation.
+    """
     if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
         raise RuntimeError(f"{node.get_name()}: configure failed (see log)")
+    if STOP.requested:
+        return
     if node.trigger_activate() != TransitionCallbackReturn.SUCCESS:
         raise RuntimeError(f"{node.get_name()}: activate failed (see log)")
 
 
 def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
-    """Init rclpy, build the node, spin until Ctrl-C or shutdown, clean up; exit code."""
-    rclpy.init(args=args)
+    """Init rclpy, build the node, spin until SIGINT/SIGTERM or shutdown, clean up; exit code.
+
+    Signals are a stop request (:mod:`neurohybrid.nodes.stop`), not an exception: the loop
+    returns at the next wake-up, and the device is put in its safe state and closed while the
+    context is still valid (so what it publishes on the way out is delivered), then the context
+    is shut down. A signal arriving while the node starts lets it finish starting, then stop.
+    """
+    STOP.install()
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     node = None
+    wake = None
     code = 0
     try:
         node = make_node()
-        if isinstance(node, LifecycleNode) and node.get_parameter("autostart").value:
+        if isinstance(node, LifecycleNode) and node.get_parameter("autostart").value and not STOP.requested:
             autostart(node)
         # The objects of start-up (modules, rclpy, configured devices) leave the collector's
         # view: its full passes then scan only what streaming allocates (a pause in the loop).
         gc.freeze()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+        wake = node.create_guard_condition(lambda: None).trigger
+        STOP.add_waker(wake)
+        LeanExecutor(node).spin_until(lambda: STOP.requested)
+        node.get_logger().info(f"{STOP.signal_name}: stopping")
+    except ExternalShutdownException:
         pass
     except Exception as exc:  # a node that cannot start says why and exits non-zero
         if node is not None:
@@ -150,6 +174,8 @@ def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
             print(f"fatal: {exc}", flush=True)
         code = 1
     finally:
+        if wake is not None:
+            STOP.remove_waker(wake)
         if node is not None:
             shutdown = getattr(node, "shutdown_device", None)
             if shutdown is not None:

@@ -1,4 +1,5 @@
-"""Building blocks for graph tests: node processes, isolated discovery, waiting on conditions."""
+"""Building blocks for graph tests: node processes, isolated discovery, waiting on conditions,
+driving a managed node through its lifecycle."""
 
 from __future__ import annotations
 
@@ -83,3 +84,39 @@ class NodeProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+class LifecycleClient:
+    """Drives a managed node through its lifecycle services (as a lifecycle manager does).
+
+    ``spin`` is called while waiting for answers (e.g. the test executor's ``spin_once``).
+    """
+
+    def __init__(self, node: object, target: str, spin: Callable[[], None], timeout_s: float = 30.0) -> None:
+        from lifecycle_msgs.srv import ChangeState, GetState
+
+        self._change = node.create_client(ChangeState, f"{target}/change_state")
+        self._get = node.create_client(GetState, f"{target}/get_state")
+        self._spin = spin
+        self._timeout_s = timeout_s
+        wait_for(lambda: self._change.service_is_ready() and self._get.service_is_ready(), timeout_s, spin,
+                 f"lifecycle services of {target}")
+
+    def _call(self, client: object, request: object) -> object:
+        future = client.call_async(request)
+        wait_for(future.done, self._timeout_s, self._spin, "lifecycle service answer")
+        return future.result()
+
+    def change(self, transition: str) -> bool:
+        """Trigger ``transition`` (configure, cleanup, activate, deactivate, shutdown); True if it succeeded."""
+        from lifecycle_msgs.msg import Transition
+        from lifecycle_msgs.srv import ChangeState
+
+        request = ChangeState.Request(transition=Transition(label=transition))
+        return bool(self._call(self._change, request).success)
+
+    def state(self) -> str:
+        """The node's current state label (unconfigured, inactive, active, finalized)."""
+        from lifecycle_msgs.srv import GetState
+
+        return self._call(self._get, GetState.Request()).current_state.label

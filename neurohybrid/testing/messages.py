@@ -48,7 +48,8 @@ def mock_messages(seed: int = 0) -> dict[str, object]:
     link = nh.LinkStatus(
         lab="padova", peer_lab="southampton", link_up=True, rtt_s=0.021, clock_offset_s=-0.0031,
         clock_offset_uncertainty_s=0.0105, received_batches=1000, sequence_gaps=2, late_events=5,
-        malformed_messages=1,
+        malformed_messages=1, latency_lowest_edge_ms=0.01, latency_bins_per_decade=20,
+        latency_counts=[0] * 60 + [3, 7] + [0] * 58, latency_p50_ms=1.12, latency_p99_ms=1.26, latency_max_ms=1.2,
     )
     refusal = nh.Refusal(category=nh.Refusal.CATEGORY_STIMULATION,
                          reason="amplitude_ua=80.0 outside allowed (0, 50.0]", count=1, total=3)

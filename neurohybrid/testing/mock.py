@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurohybrid.events import (
+from neurohybrid.core.events import (
     KIND_SPONTANEOUS_AP,
     SpikeEvents,
     StimulusBatch,
@@ -39,5 +39,5 @@ def mock_stimulus(n: int = 3, seed: int = 0, amplitude_ua: float = 10.0) -> Stim
         electrode=rng.integers(0, 60, n), amplitude_ua=np.full(n, amplitude_ua),
         phase_width_us=np.full(n, 200.0), pulse_count=np.ones(n),
         time_ns=np.sort(rng.integers(0, 10_000_000, n)), synapse_id=np.arange(n),
-        weight=np.full(n, 0.5), pre_id=rng.integers(0, 1024, n),
+        weight=np.full(n, 0.5), pre_id=rng.integers(0, 1024, n), pre_time_ns=np.zeros(n, np.int64),
     )

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.transport.profiles import TlsIdentity
 
 #: The three sites of Serb et al. 2020 (MEA, neuromorphic board, memristors + hub).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 
 
 def _parse_hosts(items: list[str]) -> dict[str, tuple[str, ...]]:
@@ -31,8 +31,21 @@ def cmd_certs(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discovery_server(ns: argparse.Namespace) -> int:
+    """Run the hub's Discovery Server until SIGINT/SIGTERM (0 when stopped on request)."""
+    from neurohybrid.transport.discovery import serve
+
+    return serve(Path(ns.profile))
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``certs`` subcommand to the ``neurohybrid`` command's subparsers."""
+    """Add the ``certs`` and ``discovery-server`` subcommands to the ``neurohybrid`` command."""
+    p = subparsers.add_parser(
+        "discovery-server", help="run the hub's Fast DDS Discovery Server (fastdds discovery -x PROFILE)",
+        description="Runs `fastdds discovery -x PROFILE` in the foreground as a process group of its own "
+                    "and stops it cleanly on SIGINT/SIGTERM (exit code 0), as launch files expect of a process.")
+    p.add_argument("profile", help="rendered server profile (neurohybrid transport-profile LAB --role server)")
+    p.set_defaults(func=cmd_discovery_server)
     from neurohybrid.transport.certs import DEFAULT_LABS
 
     p = subparsers.add_parser(

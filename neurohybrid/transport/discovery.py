@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-from neurohybrid.errors import ConfigError, NeurohybridError
+from neurohybrid.core.errors import ConfigError, NeurohybridError
 from neurohybrid.process_group import stop_process_group
 from neurohybrid.transport.profiles import TlsIdentity, lab_environment
 
@@ -120,6 +121,42 @@ class DiscoveryServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serve(profile_path: Path, stop_timeout_s: float = STOP_TIMEOUT_S) -> int:
+    """Run the Discovery Server of ``profile_path`` in the foreground (``neurohybrid discovery-server``).
+
+    ``fastdds`` is a shell script running a Python tool running the server binary: a launcher's
+    SIGINT to the script's pid alone ends the script by the signal ("process has died") and can
+    leave the server orphaned. Here the server runs as a process group of its own; SIGINT or
+    SIGTERM is passed to that whole group (SIGKILL if it is still there ``stop_timeout_s`` later),
+    and the exit code is 0 when it stopped on request, the server's own code when it ended by itself.
+    """
+    if not Path(profile_path).is_file():
+        raise ConfigError(f"profile={str(profile_path)!r} invalid: allowed an existing rendered server "
+                          f"profile (neurohybrid transport-profile LAB --role server)")
+    env = {**os.environ, "LD_LIBRARY_PATH": ros_library_path()}
+    proc = subprocess.Popen(discovery_command(Path(profile_path)), env=env, start_new_session=True)
+    requested: list[float] = []
+
+    def forward(signum: int, frame: object) -> None:
+        if not requested:
+            requested.append(time.monotonic())
+            try:
+                os.killpg(proc.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    while True:
+        try:
+            code = proc.wait(POLL_INTERVAL_S)
+            break
+        except subprocess.TimeoutExpired:
+            if requested and time.monotonic() - requested[0] > stop_timeout_s:
+                os.killpg(proc.pid, signal.SIGKILL)
+    return 0 if requested else code
 
 
 def check_link(address: str, port: int, identity: TlsIdentity | None, timeout_s: float = 5.0) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 
 #: Template file of each role, in ``config/fastdds/``.
 TEMPLATES = {

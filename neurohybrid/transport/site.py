@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurohybrid.errors import ConfigError, NeurohybridError
+from neurohybrid.core.errors import ConfigError, NeurohybridError
 from neurohybrid.transport.certs import CA_CERT_FILE, lab_cert_file, lab_key_file
 from neurohybrid.transport.profiles import DEFAULT_HUB_PORT, TEMPLATES, TlsIdentity, write_profile
 

@@ -70,6 +70,9 @@ def test_each_lab_survives_the_others_dying_and_rejoins(ros_context, start_node)
 
     for key in ("padova", "zurich", "stim"):
         flowing(key)
+    # the probe sees the hub's stimulation first; the MEA matches the hub's writer seconds later
+    # on a loaded machine: only a link that was up can go down
+    wait_for(lambda: "link to /southampton up" in procs["padova"].output(), 30, spin, "MEA link up")
 
     # the hub dies: the MEA's watchdog stops stimulation within its time; the labs stay up
     killed_at = time.time()

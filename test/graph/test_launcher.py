@@ -18,7 +18,7 @@ def _launch(tmp_path, text: str, *args: str) -> subprocess.Popen:
     path = tmp_path / "t.launch.yaml"
     path.write_text(textwrap.dedent(text))
     return subprocess.Popen(
-        [sys.executable, "-m", "neurohybrid", "launch", str(path), *args],
+        [sys.executable, "-m", "neurohybrid", "launch", "--runner", "ours", str(path), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         cwd=tmp_path,
     )
@@ -50,7 +50,12 @@ def test_launched_nodes_join_the_graph_and_sigint_stops_them_all(tmp_path, ros_c
     children = psutil.Process(launcher.pid).children(recursive=True)
     assert len(children) >= 2
     launcher.send_signal(signal.SIGINT)
-    out, _ = launcher.communicate(timeout=30)
+    try:
+        out, _ = launcher.communicate(timeout=30)
+    finally:  # a launcher that did not stop must not leave its nodes in the next tests' graph
+        for child in children:
+            if child.is_running():
+                child.kill()
     assert launcher.returncode == 0, out
     assert "all nodes stopped" in out
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]

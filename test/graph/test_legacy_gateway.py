@@ -149,7 +149,7 @@ def test_dendrite_peer_round_trips_ids_kinds_and_timestamps_and_survives_garbage
 
 
 def test_axon_peer_intervals_accumulate_and_weights_go_to_the_configured_peer(ros_context, start_node):
-    from neurohybrid.events import KIND_SILICON_SPIKE
+    from neurohybrid.core.events import KIND_SILICON_SPIKE
     from neurohybrid.msg import WeightedEventBatch
     from neurohybrid.nodes.convert import to_array
     from neurohybrid.testing.graph import wait_for

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from neurohybrid.testing.graph import wait_for
+
 pytestmark = pytest.mark.graph
 
 
@@ -27,3 +29,16 @@ def test_invalid_connectivity_fails_configure_naming_file_and_reason(start_node,
     assert node.proc.wait(60) != 0
     out = node.output()
     assert str(bad) in out and "unknown lab 'mars'" in out
+
+
+def test_a_float_parameter_given_as_text_is_refused_naming_its_type(start_node):
+    node = start_node("mea_node", "--ros-args", "-p", "max_step_s:=abc")
+    assert node.proc.wait(60) != 0
+    assert "max_step_s='abc' must be of type float" in node.output()
+
+
+def test_a_float_parameter_takes_an_integer_as_a_launch_file_types_it(start_node):
+    """``max_step_s:=1`` is YAML-typed as an integer: taken as 1.0, not refused as INTEGER."""
+    node = start_node("mea_node", "--ros-args", "-p", "max_step_s:=1")
+    wait_for(lambda: "configured padova/mea" in node.output() or not node.alive(), 60, what="configure")
+    assert "configured padova/mea" in node.output(), node.output()

@@ -44,8 +44,7 @@ def runs(tmp_path_factory):
          f"drive_phase_s:={PHASES}", "--duration", str(RUN_S)],
         capture_output=True, text=True, cwd=out, timeout=RUN_S + 40)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    from neurohybrid.io.nwb import export_nwb
-
+    from neurohybrid.analysis.nwb import export_nwb
     from neurohybrid.io.reader import Recording, RecordingReadError, UnknownTopicError
 
     export = export_nwb(original, nwb)
@@ -133,8 +132,8 @@ def test_nwb_reads_back_to_the_recordings_spike_counts(runs):
 
 
 def test_the_report_of_the_run_has_every_figure_non_empty_and_in_the_html_page(runs, tmp_path):
-    from neurohybrid.io.html import FIGURE_ID_PREFIX
-    from neurohybrid.io.report import FIGURES, REPORT_HTML, REPORT_PNG, make_report
+    from neurohybrid.analysis.html import FIGURE_ID_PREFIX
+    from neurohybrid.analysis.report import FIGURES, REPORT_HTML, REPORT_PNG, make_report
 
     make_report(runs["original"], tmp_path)
     page = (tmp_path / REPORT_HTML).read_text()

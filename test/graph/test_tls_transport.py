@@ -39,7 +39,7 @@ import sys, time
 import numpy as np
 import rclpy
 from rclpy.node import Node
-from neurohybrid.events import SpikeEvents
+from neurohybrid.core.events import SpikeEvents
 from neurohybrid.msg import SpikeBatch
 from neurohybrid.nodes.convert import fill_spike_batch
 from neurohybrid.nodes.runtime import stream_qos

@@ -5,7 +5,7 @@ import pytest
 
 from neurohybrid.board.board import DynapBoard
 from neurohybrid.board.dpi import DPISynapseParams
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 
 STRONG_SYNAPSE = DPISynapseParams(base_weight_a=20e-9)  # one w=1 event fires a nominal neuron
 
@@ -190,7 +190,7 @@ def test_dc_bias_drives_the_board_with_mismatch() -> None:
 
 def test_quiet_neurons_get_no_background_and_bad_ids_are_refused():
     from neurohybrid.board.board import DynapBoard
-    from neurohybrid.errors import ConfigError
+    from neurohybrid.core.errors import ConfigError
 
     board = DynapBoard(n_chips=1, cores_per_chip=1, neurons_per_core=32, background_rate_hz=50.0,
                        quiet_neurons=(0, 1), seed=3)

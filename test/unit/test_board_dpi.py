@@ -11,7 +11,7 @@ from neurohybrid.board.dpi import (
     DPISynapseParams,
     InputSchedule,
 )
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 
 I0_A = DPINeuronParams().i0_a
 

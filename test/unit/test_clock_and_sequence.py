@@ -2,8 +2,8 @@
 
 import pytest
 
-from neurohybrid.clock import DeviceClock, OffsetEstimator, OffsetSample
-from neurohybrid.sequence import SequenceTracker
+from neurohybrid.core.clock import DeviceClock, OffsetEstimator, OffsetSample
+from neurohybrid.core.sequence import SequenceTracker
 
 
 def test_device_clock_round_trips_between_device_and_lab_time():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from neurohybrid.errors import ConfigError
-from neurohybrid.hub.connectivity import Connectivity, Synapse, load_connectivity
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.hub.connectivity import Connectivity, Synapse, from_dict, load_connectivity
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "connectivity"
 
@@ -226,7 +226,7 @@ def test_generate_seed_changes_the_draw(tmp_path):
 
 def test_to_dict_round_trips_through_from_dict_and_yaml(tmp_path):
     conn = load_connectivity(CONFIG_DIR / "three_neuron.yaml")
-    back = Connectivity.from_dict(yaml.safe_load(yaml.safe_dump(conn.to_dict())))
+    back = from_dict(yaml.safe_load(yaml.safe_dump(conn.to_dict())))
     assert back.synapses == conn.synapses
     assert back.lab_kinds == conn.lab_kinds
     assert back.source == conn.source

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurohybrid.hub.router import DENSE_MAX_ID, FanoutIndex, split_by_target
+from neurohybrid.hub.router import DENSE_MAX_ID, FanoutIndex
 
 
 def test_fanout_index_returns_pairs_by_event_then_synapse_order():
@@ -38,30 +38,3 @@ def test_ids_beyond_the_largest_known_id_have_no_synapses():
     event_idx, synapse_idx = index.pairs(0, np.array([4, 5, 2**32 - 1, 0], np.uint32))
     assert event_idx.tolist() == [0] and synapse_idx.tolist() == [1]
 
-
-def test_split_by_target_groups_by_lab_adds_delay_and_sorts_by_delivery():
-    out = split_by_target(
-        ("padova", "zurich"),
-        np.array([1, 0, 1, 1]),
-        pre_id=np.array([1, 2, 3, 4]),
-        pre_time_ns=np.array([100, 100, 200, 300]),
-        post_id=np.array([10, 20, 30, 40]),
-        synapse_id=np.array([0, 1, 2, 3]),
-        weight=np.array([0.1, 0.2, 0.3, 0.4]),
-        weight_byte=np.array([1, 2, 3, 4]),
-        delay_ns=np.array([500, 5, 50, 0]),
-    )
-    assert set(out) == {"padova", "zurich"}
-    assert out["padova"].delivery_time_ns.tolist() == [105]
-    z = out["zurich"]
-    assert z.delivery_time_ns.tolist() == [250, 300, 600]
-    assert z.pre_time_ns.tolist() == [200, 300, 100]
-    assert z.post_id.tolist() == [30, 40, 10]
-    assert z.weight_byte.tolist() == [3, 4, 1]
-
-
-def test_split_by_target_omits_labs_that_receive_nothing():
-    empty = np.empty(0, np.int64)
-    out = split_by_target(("padova",), empty, pre_id=empty, pre_time_ns=empty, post_id=empty,
-                          synapse_id=empty, weight=empty, weight_byte=empty, delay_ns=empty)
-    assert out == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.hub.weights import WeightMap
 
 

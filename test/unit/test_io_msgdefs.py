@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from mcap_ros2._dynamic import generate_dynamic
 
@@ -74,3 +76,75 @@ def test_unknown_package_is_reported_with_the_package():
 def test_unknown_type_in_a_known_package_is_reported_with_the_path():
     with pytest.raises(MessageDefinitionError, match="NoSuchType.msg"):
         ros2msg_definition("neurohybrid/msg/NoSuchType")
+
+
+# --- the robot's standard messages: schemas from the installed .msg files of the ROS wheels ----
+STANDARD = ["sensor_msgs/msg/LaserScan", "nav_msgs/msg/Odometry", "geometry_msgs/msg/Twist",
+            "geometry_msgs/msg/PointStamped"]
+
+
+def test_odometry_definition_lists_its_dependencies_depth_first_in_sorted_order_as_rosbag2_does():
+    expected = message_text("nav_msgs/msg/Odometry") + "".join(_section(name) for name in (
+        "geometry_msgs/PoseWithCovariance", "geometry_msgs/Pose", "geometry_msgs/Point",
+        "geometry_msgs/Quaternion", "geometry_msgs/TwistWithCovariance", "geometry_msgs/Twist",
+        "geometry_msgs/Vector3", "std_msgs/Header", "builtin_interfaces/Time"))
+    assert ros2msg_definition("nav_msgs/msg/Odometry") == expected
+
+
+def test_laser_scan_twist_and_point_stamped_definitions_have_their_dependencies_once():
+    assert ros2msg_definition("sensor_msgs/msg/LaserScan") == (
+        message_text("sensor_msgs/msg/LaserScan") + _section("std_msgs/Header") + _section("builtin_interfaces/Time"))
+    assert ros2msg_definition("geometry_msgs/msg/Twist") == (
+        message_text("geometry_msgs/msg/Twist") + _section("geometry_msgs/Vector3"))
+    assert ros2msg_definition("geometry_msgs/msg/PointStamped") == (
+        message_text("geometry_msgs/msg/PointStamped") + _section("geometry_msgs/Point")
+        + _section("std_msgs/Header") + _section("builtin_interfaces/Time"))
+
+
+@pytest.mark.parametrize("type_name", STANDARD)
+def test_standard_msg_text_is_the_installed_file_of_the_ros_wheel(type_name):
+    from ament_index_python.packages import get_package_share_directory
+
+    package, _, name = type_name.split("/")
+    installed = Path(get_package_share_directory(package)) / "msg" / f"{name}.msg"
+    assert message_text(type_name) == installed.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("type_name", STANDARD)
+def test_standard_definitions_parse_in_mcap_ros2_and_decode_what_rclpy_serialises(type_name):
+    from rclpy.serialization import serialize_message
+
+    from neurohybrid.io.cdr import CdrDecoder
+    from neurohybrid.nodes.recorder_node import message_class
+
+    cls = message_class(type_name)
+    msg = cls()
+    sample = {"sensor_msgs/msg/LaserScan": lambda m: setattr(m, "ranges", [0.5, 1.25, 3.5]),
+              "nav_msgs/msg/Odometry": lambda m: setattr(m.pose.pose.position, "x", 0.75),
+              "geometry_msgs/msg/Twist": lambda m: setattr(m.angular, "z", -0.5),
+              "geometry_msgs/msg/PointStamped": lambda m: setattr(m.point, "y", 0.25)}
+    sample[type_name](msg)
+    definition = ros2msg_definition(type_name)
+    assert type_name in generate_dynamic(type_name, definition)
+    decoded = CdrDecoder(type_name, definition)(serialize_message(msg))
+    if type_name.endswith("LaserScan"):
+        assert decoded.ranges.tolist() == [0.5, 1.25, 3.5]
+    elif type_name.endswith("Odometry"):
+        assert decoded.pose.pose.position.x == 0.75 and decoded.pose.pose.orientation.w == 1.0
+        assert len(decoded.pose.covariance) == 36
+    elif type_name.endswith("Twist"):
+        assert decoded.angular.z == -0.5
+    else:
+        assert decoded.point.y == 0.25
+
+
+def test_the_recorder_standard_types_are_checked_naming_the_entry():
+    from neurohybrid.core.errors import ConfigError
+    from neurohybrid.io.recording import STANDARD_TYPES, check_standard_types
+
+    assert check_standard_types(list(STANDARD_TYPES)) == STANDARD
+    assert check_standard_types(["", "geometry_msgs/Twist"]) == ["geometry_msgs/msg/Twist"]
+    with pytest.raises(ConfigError, match=r"standard_types\[1\]='sensor_msgs/msg/NoSuchScan'"):
+        check_standard_types(["geometry_msgs/msg/Twist", "sensor_msgs/msg/NoSuchScan"])
+    with pytest.raises(ConfigError, match=r"standard_types\[0\]='not a type'"):
+        check_standard_types(["not a type"])

@@ -14,7 +14,7 @@ from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 from rclpy.serialization import serialize_message
 
-from neurohybrid.errors import ConfigError, NeurohybridError
+from neurohybrid.core.errors import ConfigError, NeurohybridError
 from neurohybrid.io.msgdefs import ros2msg_definition
 from neurohybrid.io.reader import Recording
 from neurohybrid.io.recording import RecordingError, RecordingWriter

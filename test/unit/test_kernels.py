@@ -7,7 +7,7 @@ from neurohybrid.kernels import compile_all, refresh_cache
 
 def test_compile_all_builds_each_kernel_owner():
     taken = compile_all()
-    assert set(taken) == {"board", "detector", "programming_guard"}
+    assert set(taken) == {"board", "detector", "extracellular", "hub_fanout", "programming_guard", "stimulation_guard"}
     assert all(seconds >= 0.0 for seconds in taken.values())
 
 

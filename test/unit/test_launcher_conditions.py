@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.launcher.description import LaunchError, command_line, load_launch_file
 from neurohybrid.launcher.substitutions import SubstitutionError, find_pkg_share, substitute
 from neurohybrid.transport import site
@@ -118,16 +118,26 @@ def test_bad_executables_are_errors_naming_file_and_tag(tmp_path, body, expected
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("$(equals a a)", "true"), ("$(equals a b)", "false"), ("$(not-equals '' '')", "false"),
-    ("$(not-equals '$(var h)' '')", "true"), ("$(equals \"x\" x)", "true"),
+    ("$(equals a a)", "true"), ("$(equals a b)", "false"), ("$(not-equals 'x$(var e)' 'x')", "false"),
+    ("$(not-equals 'x$(var h)' 'x')", "true"), ("$(equals \"x\" x)", "true"), ("$(equals '$(var e)' b)", "false"),
+    # as stock launch compares: booleans by truth, numbers by value
+    ("$(equals true 1)", "true"), ("$(equals False 0)", "true"), ("$(equals 1.0 1)", "true"),
+    ("$(equals 0.1 0.10000000001)", "true"), ("$(not-equals 2 2.5)", "true"), ("$(equals 01 x1)", "false"),
 ])
 def test_equals_and_not_equals_compare_quoted_arguments(text, expected):
-    assert substitute(text, {"h": "203.0.113.7"}, ".") == expected
+    assert substitute(text, {"h": "203.0.113.7", "e": ""}, ".") == expected
 
 
 def test_equals_needs_two_arguments():
     with pytest.raises(SubstitutionError, match=r"\$\(not-equals A B\) takes two arguments"):
-        substitute("$(not-equals '')", {}, ".")
+        substitute("$(not-equals a)", {}, ".")
+
+
+@pytest.mark.parametrize("text", ["$(not-equals '$(var h)' '')", "$(equals '' '')", '$(equals "" a)',
+                                  "prefix $(equals a $(not-equals '' b))"])
+def test_a_quoted_empty_argument_is_refused_because_stock_launch_reads_it_as_brackets(text):
+    with pytest.raises(SubstitutionError, match=r"quoted empty argument reads as '\[\]'.*'x\$\(var a\)' 'x'"):
+        substitute(text, {"h": ""}, ".")
 
 
 # -- the lab launch files across sites ---------------------------------------------------------
@@ -161,8 +171,8 @@ def test_southampton_starts_the_discovery_server_first_with_its_own_profile(tmp_
     server, hub = load_launch_file(LAUNCH / "southampton.launch.yaml",
                                    {"hub_address": "203.0.113.7", "certs_dir": str(tmp_path)})
     cmd = command_line(server)
-    assert Path(cmd[0]).name == "fastdds"
-    assert cmd[1:] == ["discovery", "-x", f"{tmp_path}/southampton_server.xml"]
+    assert Path(cmd[0]).name == "neurohybrid"
+    assert cmd[1:] == ["discovery-server", f"{tmp_path}/southampton_server.xml"]
     assert server.env["FASTDDS_DEFAULT_PROFILES_FILE"] == f"{tmp_path}/southampton_server.xml"
     assert server.env["OPENSSL_CONF"] == hub.env["OPENSSL_CONF"]
     assert hub.env["FASTDDS_DEFAULT_PROFILES_FILE"] == f"{tmp_path}/southampton.xml"

@@ -45,7 +45,8 @@ def test_args_let_group_namespace_params_remaps_and_env_are_applied(tmp_path, mo
               respawn: "true"
               param:
               - {{name: rate_hz, value: 2.5}}
-              - {{name: nested, value: {{a: 1, b: [1, 2]}}}}
+              - {{name: nested.a, value: 1}}
+              - {{name: nested.b, value: [1, 2]}}
               - {{from: "{params}"}}
               remap:
               - {{from: in/spike_batch, to: /elsewhere}}

@@ -2,7 +2,7 @@
 
 import math
 
-from neurohybrid.link import LinkMonitor
+from neurohybrid.core.link import LinkMonitor
 
 
 def test_watchdog_trips_after_silence_and_clears_when_heard_again():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.mea.culture import IzhikevichCulture
 
 

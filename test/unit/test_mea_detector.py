@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.mea.detector import OnlineSpikeDetector
 
 FS = 20000.0

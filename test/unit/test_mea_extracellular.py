@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.mea.extracellular import ExtracellularModel, spike_template
 from neurohybrid.mea.layout import ElectrodeLayout
 
@@ -62,6 +62,25 @@ def test_spike_before_chunk_contributes_only_its_tail():
     v = model.render(np.array([0]), np.array([-0.0004]), 0.0, 100)
     tpl = spike_template(FS) * model.amplitude_uv[0, 0]
     np.testing.assert_allclose(v[: len(tpl) - 10, 0], tpl[10:], atol=1e-4)
+
+
+def test_overlapping_spikes_add_on_every_channel_that_sees_them():
+    """The compiled rendering is the sum of each spike's scaled template, channel by channel."""
+    model = _model()
+    neurons, times = np.array([0, 1, 0, 1]), np.array([0.0010, 0.0011, 0.0012, -0.0002])
+    v = model.render(neurons, times, 0.0, 200)
+    tpl = spike_template(FS)
+    expected = np.zeros((200 + len(tpl), 2))
+    for n, t in zip(neurons, times):
+        start = int(round(t * FS))
+        for k in range(max(0, -start), len(tpl)):
+            expected[start + k] += model.amplitude_uv[n] * tpl[k]
+    np.testing.assert_allclose(v, expected[:200], atol=1e-3)
+
+
+def test_a_spike_long_before_the_chunk_adds_nothing():
+    v = _model().render(np.array([0, 1]), np.array([-1e6, -1.0]), 0.0, 100)
+    assert np.all(v == 0.0)
 
 
 @pytest.mark.parametrize(

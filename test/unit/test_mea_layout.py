@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.mea.layout import ElectrodeLayout, grid_layout, make_layout, mcs60_layout
 
 
@@ -22,7 +22,7 @@ def test_mcs60_label_is_column_then_row_at_pitch():
     np.testing.assert_allclose(pos["87"], [700.0, 600.0])
 
 
-@pytest.mark.parametrize("n", [1, 7, 60, 1024])
+@pytest.mark.parametrize("n", [1, 7, 60, 1024, 4096])
 def test_grid_layout_is_near_square_with_unique_positions(n):
     layout = grid_layout(n, 17.5)
     assert layout.n_channels == n
@@ -40,7 +40,7 @@ def test_make_layout_by_name():
     "kwargs, key",
     [
         ({"name": "maxwell"}, "layout"),
-        ({"name": "grid", "n_channels": 1025}, "n_channels"),
+        ({"name": "grid", "n_channels": 4097}, "n_channels"),
         ({"name": "grid", "n_channels": 0}, "n_channels"),
         ({"name": "grid", "pitch_um": -1.0}, "pitch_um"),
         ({"name": "mcs60", "n_channels": 64}, "n_channels"),

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError, DeviceError, UnknownBackendError
-from neurohybrid.events import KIND_EVOKED_AP, KIND_PSP, KIND_SPONTANEOUS_AP, SpikeEvents, StimulusBatch
+from neurohybrid.core.errors import ConfigError, DeviceError, UnknownBackendError
+from neurohybrid.core.events import KIND_EVOKED_AP, KIND_PSP, KIND_SPONTANEOUS_AP, SpikeEvents, StimulusBatch
 from neurohybrid.mea import MEA_BACKENDS, SimMEABackend, StimulationLimits, mcs60_layout
 from neurohybrid.mea.template import TemplateMEABackend
 
@@ -14,6 +14,7 @@ MS = 1_000_000
 def make_sim(**kwargs):
     backend = MEA_BACKENDS.create("sim", layout=mcs60_layout(), limits=StimulationLimits(), **kwargs)
     backend.configure()
+    backend.arm()
     return backend
 
 
@@ -23,7 +24,7 @@ def run(backend, seconds, step_s=0.01):
 
 def one(backend, electrode, amplitude_ua, time_ns=None, phase_width_us=100.0):
     t = backend.now_ns if time_ns is None else time_ns
-    return StimulusBatch([electrode], [amplitude_ua], [phase_width_us], [1], [t], [0], [1.0], [0])
+    return StimulusBatch([electrode], [amplitude_ua], [phase_width_us], [1], [t], [0], [1.0], [0], [0])
 
 
 def close_electrode(backend):
@@ -118,7 +119,7 @@ def test_unknown_backend_error_lists_available_backends():
 def test_info_keeps_construction_kwargs_for_provenance():
     backend = SimMEABackend(mcs60_layout(), StimulationLimits(), n_neurons=300, seed=2)
     info = backend.info()
-    assert info["backend"] == "SimMEABackend" and info["n_channels"] == 60
+    assert info["backend"] == "sim" and info["class"].endswith("SimMEABackend") and info["n_channels"] == 60
     assert info["kwargs"]["n_neurons"] == 300 and info["kwargs"]["seed"] == 2
     assert info["limits"]["max_amplitude_ua"] == 50.0
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import StimulusBatch
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.events import StimulusBatch
 from neurohybrid.mea.stimulation import StimulationGuard, StimulationLimits
 
 S = 1_000_000_000
@@ -15,7 +15,7 @@ def batch(electrode, amplitude_ua, phase_width_us=100.0, pulse_count=1, time_ns=
     full = lambda v: np.broadcast_to(np.asarray(v), (n,))  # noqa: E731
     return StimulusBatch(
         full(electrode), full(amplitude_ua), full(phase_width_us), full(pulse_count), full(time_ns),
-        np.zeros(n), np.ones(n), np.zeros(n),
+        np.zeros(n), np.ones(n), np.zeros(n), np.zeros(n),
     )
 
 
@@ -109,3 +109,55 @@ def test_bad_limits_are_refused_naming_the_key(key, value):
 def test_guard_refuses_zero_electrodes():
     with pytest.raises(ConfigError, match="n_electrodes"):
         StimulationGuard(StimulationLimits(), 0)
+
+
+def _reference_budgets(history: list, batch: list, window_ns: int, max_q: float, max_p: float) -> list[bool]:
+    """The budget rule as the guard documents it, in plain Python: per electrode, order history then
+    the batch by time (history first, then batch order at equal times); while some window
+    (t_i - 1 s, t_i] is over budget, refuse the latest batch command of the first such window."""
+    ok = [True] * len(batch)
+    for elec in {e for e, _, _, _ in batch}:
+        while True:
+            rows = [(t, -1, q, p) for e, t, q, p in history if e == elec]
+            rows += [(t, i, q, p) for i, (e, t, q, p) in enumerate(batch) if e == elec and ok[i]]
+            rows.sort(key=lambda r: (r[0], r[1]))
+            first = None
+            for t_i, _, _, _ in rows:
+                inside = [r for r in rows if t_i - window_ns < r[0] <= t_i]
+                if sum(r[2] for r in inside) > max_q or sum(r[3] for r in inside) > max_p:
+                    first = inside
+                    break
+            if first is None:
+                break
+            victims = [r[1] for r in first if r[1] >= 0]
+            if not victims:
+                break
+            ok[victims[-1]] = False
+    return ok
+
+
+def test_the_compiled_budget_check_matches_the_documented_rule_on_random_batches():
+    rng = np.random.default_rng(11)
+    limits = StimulationLimits(max_charge_per_electrode_per_s_nc=30.0, max_pulse_rate_hz=12.0)
+    for trial in range(60):
+        guard = StimulationGuard(limits, 4)
+        history: list = []
+        now = 0
+        for _ in range(6):
+            n = int(rng.integers(1, 12))
+            electrode = rng.integers(0, 4, n)
+            # out of order, some in the past (delivered at once), some equal times
+            time_ns = now + rng.integers(-200, 900, n) * 1_000_000
+            count = rng.integers(1, 4, n)
+            commands = StimulusBatch(electrode, np.full(n, 20.0), np.full(n, 100.0), count, time_ns,
+                                     np.zeros(n), np.ones(n), np.zeros(n), np.zeros(n))
+            verdict = guard.check(commands, now)
+            when = np.maximum(time_ns, now)
+            charge = commands.charge_per_phase_nc() * count
+            history = [h for h in history if h[1] > now - 1_000_000_000]
+            rows = list(zip(electrode.tolist(), when.tolist(), charge.tolist(), count.astype(float).tolist()))
+            expected = _reference_budgets(history, rows, 1_000_000_000, 30.0 * (1 + 1e-9), 12.0 * (1 + 1e-9))
+            assert verdict.accepted.tolist() == expected, (trial, rows, history)
+            assert len(verdict.reasons) == expected.count(False)
+            history += [r for r, keep in zip(rows, expected) if keep]
+            now += int(rng.integers(50, 700)) * 1_000_000

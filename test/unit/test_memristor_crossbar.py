@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.memristor.crossbar import Crossbar, occurrence_rank, rounds
 
 ALL_WL = np.repeat(np.arange(32), 32)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError
+from neurohybrid.core.errors import ConfigError
 from neurohybrid.memristor.limits import ProgrammingGuard, ProgrammingLimits
 
 S = 1_000_000_000

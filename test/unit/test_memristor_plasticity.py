@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neurohybrid.errors import ConfigError, UnknownBackendError
+from neurohybrid.core.errors import ConfigError, UnknownBackendError
 from neurohybrid.memristor.plasticity import (
     DIRECTION_LTD,
     DIRECTION_LTP,

@@ -11,11 +11,12 @@ from rclpy.serialization import serialize_message
 
 from neurohybrid import msg as nh
 from neurohybrid.board.backend import BOARD_BACKENDS
-from neurohybrid.board.replay import ReplayBoardBackend, ReplayInputRefused
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import KIND_SILICON_SPIKE, SpikeEvents
+from neurohybrid.board.replay import ReplayBoardBackend
+from neurohybrid.core.device import InputRefused
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.events import KIND_SILICON_SPIKE, SpikeEvents
 from neurohybrid.io.recording import RecordingWriter
-from neurohybrid.mea.replay import REFUSAL_REASON
+from neurohybrid.io.replay import REFUSAL_REASON
 from neurohybrid.nodes.convert import fill_spike_batch
 
 T0_NS = 1_700_000_000_000_000_000
@@ -92,9 +93,10 @@ def test_nwb_silicon_units_replay_by_source_id(tmp_path):
 
 def test_weighted_input_is_refused_with_the_replay_reason_and_counted(recorded):
     b = _backend(recorded[0])
-    with pytest.raises(ReplayInputRefused, match=REFUSAL_REASON) as info:
+    with pytest.raises(InputRefused, match=REFUSAL_REASON) as info:
         b.deliver(np.array([1, 2]), np.array([0, 0]), np.array([0.5, 0.5]))
     assert isinstance(info.value, ValueError)  # the node reports ValueErrors as refused input
+    assert info.value.count == 2
     assert b.refused_total == 2 and b.delivered_total == 0 and b.info()["refused_total"] == 2
 
 

@@ -10,11 +10,13 @@ import pytest
 from rclpy.serialization import serialize_message
 
 from neurohybrid import msg as nh
-from neurohybrid.errors import ConfigError
-from neurohybrid.events import KIND_EVOKED_AP, KIND_PSP, KIND_SILICON_SPIKE, KIND_SPONTANEOUS_AP, SpikeEvents
+from neurohybrid.core.device import InputRefused
+from neurohybrid.core.errors import ConfigError
+from neurohybrid.core.events import KIND_EVOKED_AP, KIND_PSP, KIND_SILICON_SPIKE, KIND_SPONTANEOUS_AP, SpikeEvents
 from neurohybrid.io.recording import RecordingWriter
+from neurohybrid.io.replay import REFUSAL_REASON
 from neurohybrid.mea import MEA_BACKENDS, StimulationLimits, mcs60_layout
-from neurohybrid.mea.replay import REFUSAL_REASON, ReplayMEABackend
+from neurohybrid.mea.replay import ReplayMEABackend
 from neurohybrid.nodes.convert import fill_spike_batch
 from neurohybrid.testing.mock import mock_stimulus
 
@@ -126,11 +128,12 @@ def test_after_the_last_event_the_replay_stays_up_and_silent(recorded):
 
 def test_stimulation_is_refused_whole_with_the_replay_reason_and_counted(recorded):
     b = _backend(recorded[0])
-    verdict = b.stimulate(mock_stimulus(3, 1))
-    assert verdict.n_refused == 3 and verdict.n_accepted == 0
-    assert len(verdict.reasons) == 3 and all(r.startswith(REFUSAL_REASON) for r in verdict.reasons)
+    b.arm()
+    with pytest.raises(InputRefused) as refused:
+        b.stimulate(mock_stimulus(3, 1))
+    assert refused.value.count == 3 and refused.value.reason.startswith(REFUSAL_REASON)
+    assert "3 stimulation command(s) refused" in str(refused.value)
     assert b.refused_total == 3 and b.delivered_total == 0
-    assert sum(len(x) for x in b.refused_commands) == 3
 
 
 def test_nwb_units_replay_maps_electrodes_by_label_and_kinds_by_name(tmp_path):
