@@ -23,7 +23,7 @@ import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from mcap.exceptions import InvalidMagic, McapError
@@ -125,6 +125,29 @@ def _scalars(msgs: list[Any], fields: dict[str, type]) -> dict[str, np.ndarray]:
     for name, dtype in fields.items():
         out[name] = np.array([getattr(m, name) for m in msgs], dtype=dtype)
     return out
+
+
+def _odometry_columns(msgs: list[Any]) -> dict[str, np.ndarray]:
+    q = np.array([(m.pose.pose.orientation.x, m.pose.pose.orientation.y, m.pose.pose.orientation.z,
+                   m.pose.pose.orientation.w) for m in msgs], np.float64).reshape(-1, 4)
+    return {
+        "x_m": np.array([m.pose.pose.position.x for m in msgs], np.float64),
+        "y_m": np.array([m.pose.pose.position.y for m in msgs], np.float64),
+        # yaw of a unit quaternion (x, y, z, w), ZYX convention (REP 103)
+        "yaw_rad": np.arctan2(2 * (q[:, 3] * q[:, 2] + q[:, 0] * q[:, 1]), 1 - 2 * (q[:, 1] ** 2 + q[:, 2] ** 2)),
+        "linear_m_s": np.array([m.twist.twist.linear.x for m in msgs], np.float64),
+        "angular_rad_s": np.array([m.twist.twist.angular.z for m in msgs], np.float64),
+    }
+
+
+def _scan_columns(msgs: list[Any]) -> dict[str, Any]:
+    return {
+        "angle_min_rad": np.array([m.angle_min for m in msgs], np.float64),
+        "angle_increment_rad": np.array([m.angle_increment for m in msgs], np.float64),
+        "range_min_m": np.array([m.range_min for m in msgs], np.float64),
+        "range_max_m": np.array([m.range_max for m in msgs], np.float64),
+        "ranges_m": [np.asarray(m.ranges, np.float32) for m in msgs],
+    }
 
 
 @dataclass
@@ -342,26 +365,23 @@ class Recording:
         return _scalars(self.decoded(self.resolve(topic_or_lab, LINK_STATUS)), _LINK_FIELDS)
 
     # ----- the robot's standard messages -------------------------------------------------------
+    def _stamped(self, topic_or_ns: str, schema: str,
+                 columns: Callable[[list[Any]], dict[str, Any]]) -> dict[str, Any]:
+        """A standard message with a header, one entry per message: ``topic``, ``stamp_ns``,
+        ``frame_id``, the message's own ``columns(msgs)`` and ``log_time_ns``."""
+        topic = self.resolve(topic_or_ns, schema)
+        msgs = self.decoded(topic)
+        return {"topic": topic,
+                "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
+                "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
+                **columns(msgs),
+                "log_time_ns": self.log_times_ns(topic)}
+
     def odometry(self, topic_or_ns: str) -> dict[str, Any]:
         """One entry per ``nav_msgs/Odometry``: ``stamp_ns``, ``frame_id``, ``x_m``, ``y_m``,
         ``yaw_rad`` (from the orientation quaternion, about z), ``linear_m_s`` (twist.linear.x),
         ``angular_rad_s`` (twist.angular.z), ``log_time_ns``; ``topic``."""
-        topic = self.resolve(topic_or_ns, ODOMETRY)
-        msgs = self.decoded(topic)
-        q = np.array([(m.pose.pose.orientation.x, m.pose.pose.orientation.y, m.pose.pose.orientation.z,
-                       m.pose.pose.orientation.w) for m in msgs], np.float64).reshape(-1, 4)
-        return {
-            "topic": topic,
-            "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
-            "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
-            "x_m": np.array([m.pose.pose.position.x for m in msgs], np.float64),
-            "y_m": np.array([m.pose.pose.position.y for m in msgs], np.float64),
-            # yaw of a unit quaternion (x, y, z, w), ZYX convention (REP 103)
-            "yaw_rad": np.arctan2(2 * (q[:, 3] * q[:, 2] + q[:, 0] * q[:, 1]), 1 - 2 * (q[:, 1] ** 2 + q[:, 2] ** 2)),
-            "linear_m_s": np.array([m.twist.twist.linear.x for m in msgs], np.float64),
-            "angular_rad_s": np.array([m.twist.twist.angular.z for m in msgs], np.float64),
-            "log_time_ns": self.log_times_ns(topic),
-        }
+        return self._stamped(topic_or_ns, ODOMETRY, _odometry_columns)
 
     def twists(self, topic_or_ns: str) -> dict[str, Any]:
         """One entry per ``geometry_msgs/Twist`` (no header: ``log_time_ns`` is its only time):
@@ -379,33 +399,14 @@ class Recording:
     def points(self, topic_or_ns: str) -> dict[str, Any]:
         """One entry per ``geometry_msgs/PointStamped``: ``stamp_ns``, ``frame_id``, ``x_m``,
         ``y_m``, ``z_m``, ``log_time_ns``; ``topic``."""
-        topic = self.resolve(topic_or_ns, POINT_STAMPED)
-        msgs = self.decoded(topic)
-        return {
-            "topic": topic,
-            "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
-            "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
-            **{f"{axis}_m": np.array([getattr(m.point, axis) for m in msgs], np.float64) for axis in "xyz"},
-            "log_time_ns": self.log_times_ns(topic),
-        }
+        return self._stamped(topic_or_ns, POINT_STAMPED, lambda msgs: {
+            f"{axis}_m": np.array([getattr(m.point, axis) for m in msgs], np.float64) for axis in "xyz"})
 
     def scans(self, topic_or_ns: str) -> dict[str, Any]:
         """One entry per ``sensor_msgs/LaserScan``: ``stamp_ns``, ``frame_id``, ``angle_min_rad``,
         ``angle_increment_rad``, ``range_min_m``, ``range_max_m``, ``ranges_m`` (a list of float32
         arrays, one per scan), ``log_time_ns``; ``topic``."""
-        topic = self.resolve(topic_or_ns, LASER_SCAN)
-        msgs = self.decoded(topic)
-        return {
-            "topic": topic,
-            "stamp_ns": np.array([stamp_ns(m) for m in msgs], np.int64),
-            "frame_id": np.array([m.header.frame_id for m in msgs], dtype=object),
-            "angle_min_rad": np.array([m.angle_min for m in msgs], np.float64),
-            "angle_increment_rad": np.array([m.angle_increment for m in msgs], np.float64),
-            "range_min_m": np.array([m.range_min for m in msgs], np.float64),
-            "range_max_m": np.array([m.range_max for m in msgs], np.float64),
-            "ranges_m": [np.asarray(m.ranges, np.float32) for m in msgs],
-            "log_time_ns": self.log_times_ns(topic),
-        }
+        return self._stamped(topic_or_ns, LASER_SCAN, _scan_columns)
 
     def hop_latencies(self) -> dict[str, np.ndarray]:
         """Source publish -> hub publish delay per hop, s, from header stamps.

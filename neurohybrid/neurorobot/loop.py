@@ -77,16 +77,33 @@ The hybrid's populations take no background: they fire only through the memristi
 
 
 class Brain:
-    """What the robot's senses stimulate and whose spikes drive it, stepped in simulated time."""
+    """What the robot's senses stimulate and whose spikes drive it, stepped in simulated time.
 
-    delivered = 0
-    refused = 0
+    ``clock`` is the stimulated device: its time is the brain's and its ``delivered_total`` the
+    stimulation delivered. ``refused`` counts the MEA guard's refusals (when there is an MEA)
+    and the weighted events the board's input check refused (a batch is refused whole).
+    """
+
+    mea = None
+    board = None
+    board_refused = 0
     plasticity_pulses = 0
+
+    def __init__(self, clock: Any) -> None:
+        self._clock = clock
 
     @property
     def now_ns(self) -> int:
         """Simulated time of the brain (all its devices), ns."""
-        raise NotImplementedError
+        return self._clock.now_ns
+
+    @property
+    def delivered(self) -> int:
+        return self._clock.delivered_total
+
+    @property
+    def refused(self) -> int:
+        return (self.mea.refused_total if self.mea is not None else 0) + self.board_refused
 
     def stimulate(self, batch: StimulusBatch | WeightedEvents) -> None:
         """Hand the encoder's batch to the stimulated device (its own checks decide)."""
@@ -95,6 +112,12 @@ class Brain:
     def advance(self, period_s: float) -> SpikeEvents:
         """Advance every device by ``period_s``; the spikes the decoder reads."""
         raise NotImplementedError
+
+    def _deliver_to_board(self, events: WeightedEvents) -> None:
+        try:
+            self.board.deliver(events.post_id, events.delivery_time_ns, events.weight)
+        except ValueError:
+            self.board_refused += len(events)
 
 
 def _mea(seed: int, values: dict[str, Any]):
@@ -116,18 +139,7 @@ class CultureBrain(Brain):
 
     def __init__(self, seed: int, mea: dict[str, Any]) -> None:
         self.mea = _mea(seed, mea)
-
-    @property
-    def now_ns(self) -> int:
-        return self.mea.now_ns
-
-    @property
-    def delivered(self) -> int:
-        return self.mea.delivered_total
-
-    @property
-    def refused(self) -> int:
-        return self.mea.refused_total
+        super().__init__(self.mea)
 
     def stimulate(self, batch: StimulusBatch) -> None:
         self.mea.stimulate(batch)
@@ -136,32 +148,15 @@ class CultureBrain(Brain):
         return self.mea.advance(period_s)
 
 
-def _deliver(board, events: WeightedEvents) -> int:
-    """Events to the board through its input check; the number it refused (a batch is refused whole)."""
-    try:
-        board.deliver(events.post_id, events.delivery_time_ns, events.weight)
-    except ValueError:
-        return len(events)
-    return 0
-
-
 class BoardBrain(Brain):
     """The board twin: weighted events through its input check, its silicon spikes out."""
 
     def __init__(self, seed: int, board: dict[str, Any]) -> None:
         self.board = _board(seed, board)
-        self.refused = 0
-
-    @property
-    def now_ns(self) -> int:
-        return self.board.now_ns
-
-    @property
-    def delivered(self) -> int:
-        return self.board.delivered_total
+        super().__init__(self.board)
 
     def stimulate(self, batch: WeightedEvents) -> None:
-        self.refused += _deliver(self.board, batch)
+        self._deliver_to_board(batch)
 
     def advance(self, period_s: float) -> SpikeEvents:
         return self.board.advance(period_s)
@@ -173,33 +168,20 @@ class HybridBrain(Brain):
     Each period: the MEA advances; its spikes go through the hub (routing reads the devices;
     the rule sees them as presynaptic spikes); the weighted events are delivered to the board at
     their delivery time; the board advances; its spikes go to the hub as postsynaptic events
-    (plasticity) and to the decoder. ``refused`` counts the MEA guard's refusals and weighted
-    events the board refused; ``plasticity_pulses`` the programming pulses the hub applied,
-    ``programming_refused`` those its crossbar limits refused.
+    (plasticity) and to the decoder. ``plasticity_pulses`` counts the programming pulses the hub
+    applied, ``programming_refused`` those its crossbar limits refused.
     """
 
     def __init__(self, seed: int, mea: dict[str, Any], board: dict[str, Any], hub: dict[str, Any]) -> None:
         self.mea = _mea(seed, mea)
         self.board = _board(seed, board)
+        super().__init__(self.mea)
         session = hub_session({"seed": seed, **hub})
         session.activate(self.mea.now_ns)  # arms the crossbar
         self.hub = session.hub
-        self.board_refused = 0
         self.plasticity_pulses = 0
         self.programming_refused = 0
         self.routed = 0
-
-    @property
-    def now_ns(self) -> int:
-        return self.mea.now_ns
-
-    @property
-    def delivered(self) -> int:
-        return self.mea.delivered_total
-
-    @property
-    def refused(self) -> int:
-        return self.mea.refused_total + self.board_refused
 
     def stimulate(self, batch: StimulusBatch) -> None:
         self.mea.stimulate(batch)
@@ -212,7 +194,7 @@ class HybridBrain(Brain):
         events = out.weighted.get(BOARD_LAB)
         if events is not None and len(events):
             self.routed += len(events)
-            self.board_refused += _deliver(self.board, events)
+            self._deliver_to_board(events)
         silicon = self.board.advance(period_s)
         post = self.hub.on_spikes(BOARD_LAB, silicon, now_ns=self.board.now_ns)
         self.plasticity_pulses += int(np.count_nonzero(post.plasticity.accepted))

@@ -16,6 +16,7 @@ a second (or third) signal must change nothing: it finds the request already mad
 
 from __future__ import annotations
 
+import faulthandler
 import signal
 import socket
 import threading
@@ -46,6 +47,9 @@ class StopRequest:
         if self._installed:
             return
         self._installed = True
+        # a crash (SIGSEGV, SIGABRT, ...) prints every thread's Python stack to stderr: a fault in
+        # rclpy's or Fast DDS' teardown is then located in the node's log, not only "exit code -11"
+        faulthandler.enable(all_threads=True)
         reader, writer = socket.socketpair()
         writer.setblocking(False)
         for signum in STOP_SIGNALS:

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -38,6 +39,8 @@ _LINK_LINE = re.compile(r"link to /southampton up|/southampton for more than .* 
 
 #: Lines no clean run may log (ROS severities, Fast DDS' ``[... Error]`` categories, Python and launch).
 BAD_LINE = re.compile(r"\[ERROR\]|\[FATAL\]|Error\]|Traceback|process has died|died unexpectedly")
+#: Fast DDS stamps its lines to the millisecond, s.
+LOG_STAMP_RESOLUTION_S = 1e-3
 
 OBSERVER = '''
 import signal
@@ -126,12 +129,33 @@ def allowed_after_relaunch(line: str) -> bool:
     return "RTCP" in line and "Failed sending Connection Request" in line
 
 
-def bad_lines(log: str, hub_port: int | None = None, relaunched: bool = False) -> list[str]:
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Fast DDS' timestamp at the head of its log lines (local time, millisecond resolution).
+_FASTDDS_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})")
+
+
+def logged_at(line: str) -> float | None:
+    """The wall-clock time (s since the epoch) Fast DDS stamped ``line`` with, or None."""
+    found = _FASTDDS_TIME.search(_ANSI.sub("", line))
+    return datetime.strptime(found.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp() if found else None
+
+
+def bad_lines(log: str, hub_port: int | None = None, relaunched: bool = False,
+              faults_since: float | None = None) -> list[str]:
     """The lines of ``log`` that no clean run may contain (:data:`BAD_LINE`), less one allowed
-    Discovery Server line (:func:`allowed`) when ``hub_port`` is given and, in a ``relaunched``
-    process's log, the transient of :func:`allowed_after_relaunch`."""
-    bad = [line for line in log.splitlines()
-           if BAD_LINE.search(line) and not (relaunched and allowed_after_relaunch(line))]
+    Discovery Server line (:func:`allowed`) when ``hub_port`` is given and the transient of
+    :func:`allowed_after_relaunch` in a ``relaunched`` process's log or, in any log, when it was
+    stamped at or after ``faults_since`` (wall-clock s: a peer was killed then; a line without a
+    stamp, or stamped before, is bad)."""
+    def transient(line: str) -> bool:
+        if not allowed_after_relaunch(line):
+            return False
+        if relaunched:
+            return True
+        stamp = logged_at(line) if faults_since is not None else None
+        return stamp is not None and stamp >= faults_since - LOG_STAMP_RESOLUTION_S
+
+    bad = [line for line in log.splitlines() if BAD_LINE.search(line) and not transient(line)]
     if hub_port is not None:
         first_allowed = next((i for i, line in enumerate(bad) if allowed(line, hub_port)), None)
         if first_allowed is not None:
@@ -272,13 +296,14 @@ class Sites:
         """Every log written so far, by path."""
         return {p: p.read_text(errors="replace") for p in sorted(self.root.glob("*.log"))}
 
-    def bad_lines(self, faults: bool = False) -> dict[str, list[str]]:
-        """Log file name -> its lines that no clean run may contain. With ``faults`` (peers were
-        killed) the relaunch transient of :func:`allowed_after_relaunch` is allowed in every log:
-        a peer killed in the middle of a TLS handshake resets it on the side that stayed up."""
+    def bad_lines(self, faults_since: float | None = None) -> dict[str, list[str]]:
+        """Log file name -> its lines that no clean run may contain. From ``faults_since`` (the
+        wall-clock time, s, a peer was first killed or cut off) the relaunch transient of
+        :func:`allowed_after_relaunch` is allowed in every log: a peer killed in the middle of a
+        TLS handshake resets it on the side that stayed up."""
         return {p.name: bad for p, text in self.logs().items()
                 if (bad := bad_lines(text, self.hub_port if p.name.startswith("southampton.") else None,
-                                     relaunched=faults or not p.name.endswith(".0.log")))}
+                                     relaunched=not p.name.endswith(".0.log"), faults_since=faults_since))}
 
     def close(self) -> None:
         for group in self.groups.values():

@@ -1,7 +1,9 @@
 """The graph tests' log check: error lines fail a run; the allow-list lets through only the
 transients it explains, and never a TLS trust failure or anything in a first start."""
 
-from neurohybrid.testing.sites import bad_lines
+from datetime import datetime
+
+from neurohybrid.testing.sites import bad_lines, logged_at
 
 SERVER_BIND = "[RTCP_MSG_OUT Error] TCPTransport Error binding at port: (42100) with msg: bind: Address already in use"
 RESET = "2026-12-02 [RTCP_TLS Error] Handshake failed: Connection reset by peer -> Function operator()"
@@ -26,3 +28,14 @@ def test_connection_transients_are_allowed_after_a_relaunch_but_trust_failures_n
     log = "\n".join([RESET, SYSTEM, REQUEST, VERIFY, UNKNOWN_CA])
     assert bad_lines(log, relaunched=True) == [VERIFY, UNKNOWN_CA]
     assert bad_lines(log) == [RESET, SYSTEM, REQUEST, VERIFY, UNKNOWN_CA]
+
+
+def test_connection_transients_are_allowed_from_the_first_fault_on_only():
+    stamped = "[mea_node-1] \x1b[37;1m2026-12-02 17:43:51.205 \x1b[31;1m[\x1b[37;1mRTCP_TLS\x1b[31;1m Error] " \
+              "\x1b[37mHandshake failed: Connection reset by peer\x1b[34;1m -> Function \x1b[36moperator()\x1b[m"
+    stamp = logged_at(stamped)
+    assert stamp == datetime(2026, 12, 2, 17, 43, 51, 205000).timestamp()
+    assert bad_lines(stamped, faults_since=stamp) == []
+    assert bad_lines(stamped, faults_since=stamp + 1.0) == [stamped]
+    assert bad_lines(RESET, faults_since=0.0) == [RESET], "a line without a stamp is never allowed"
+    assert bad_lines(VERIFY.replace("2026-12-02", "2026-12-02 17:43:51.205"), faults_since=0.0) != []
