@@ -70,7 +70,6 @@ def test_three_sites_close_the_loop_over_tls_and_a_killed_lab_rejoins(sites, rec
 
     # Zurich crashes (its whole process group, SIGKILL) and is relaunched: it rejoins by itself
     last_seq = observer.rx("zurich")[-1][0]
-    killed_wall_s = time.time()
     zurich.kill()
     stim_before = len(observer.rx("stim"))
     restarted_ns, restarted_wall_s = time.monotonic_ns(), time.time()
@@ -90,10 +89,10 @@ def test_three_sites_close_the_loop_over_tls_and_a_killed_lab_rejoins(sites, rec
     # launcher forwards it too): every process ends cleanly
     for name in ("observer", "zurich", "padova", "southampton"):
         sites.groups[name].stop()
-    # no error in any log of the run, the killed Zurich's first run included (a SIGKILL logs nothing);
-    # from the kill on, a TLS handshake the killed peer left half-done may be reset (never a trust failure)
-    bad = sites.bad_lines(faults_since=killed_wall_s)
+    # no error in any log of the run, the killed Zurich's first run included (a SIGKILL logs nothing)
+    bad = sites.bad_lines()
     assert not bad, f"error lines in a clean run (logs in {sites.root}): {bad}"
+    record_property("three_sites_connection_transients", sites.transients())
     record_property("three_sites_loop_closed_s", round(loop_s, 1))
     record_property("three_sites_zurich_rejoin_s", round(rejoin_s, 2))
     record_property("three_sites_zurich_hub_link_s", round(hub_link_s, 2))
