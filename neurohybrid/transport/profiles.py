@@ -159,9 +159,7 @@ def lab_environment(profile_path: Path, base: dict[str, str] | None = None,
 
     Sets ``FASTDDS_DEFAULT_PROFILES_FILE``, ``RMW_IMPLEMENTATION=rmw_fastrtps_cpp``,
     ``ROS_AUTOMATIC_DISCOVERY_RANGE=SYSTEM_DEFAULT`` (rmw_fastrtps then leaves the profile's
-    transports and discovery untouched), ``RMW_FASTRTPS_PUBLICATION_MODE=ASYNCHRONOUS`` (a
-    publish hands the sample to a Fast DDS thread: with rmw_fastrtps' synchronous default a
-    publish to a peer whose TLS handshake was being retried blocked the node ~5 s) and ``OPENSSL_CONF`` (:data:`OPENSSL_CONF_FILE`, so that
+    transports and discovery untouched) and ``OPENSSL_CONF`` (:data:`OPENSSL_CONF_FILE`, so that
     accepted TLS connections must present a certificate from the lab CA too), and removes the
     variables that would override the profile (:data:`OVERRIDING_VARIABLES`). ``base`` defaults
     to ``os.environ``. The hub's Discovery Server needs the same environment.
@@ -172,6 +170,5 @@ def lab_environment(profile_path: Path, base: dict[str, str] | None = None,
     env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(Path(profile_path).resolve())
     env["RMW_IMPLEMENTATION"] = "rmw_fastrtps_cpp"
     env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "SYSTEM_DEFAULT"
-    env["RMW_FASTRTPS_PUBLICATION_MODE"] = "ASYNCHRONOUS"
     env["OPENSSL_CONF"] = str((templates or template_dir()) / OPENSSL_CONF_FILE)
     return env

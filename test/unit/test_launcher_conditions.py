@@ -161,7 +161,6 @@ def test_a_hub_address_puts_the_lab_on_the_tls_profile_in_its_namespace(lab, tmp
     assert node.env["FASTDDS_DEFAULT_PROFILES_FILE"] == f"{tmp_path}/{lab}.xml"
     assert node.env["RMW_IMPLEMENTATION"] == "rmw_fastrtps_cpp"
     assert node.env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SYSTEM_DEFAULT"
-    assert node.env["RMW_FASTRTPS_PUBLICATION_MODE"] == "ASYNCHRONOUS"
     assert Path(node.env["OPENSSL_CONF"]).is_file()
     explicit = load_launch_file(LAUNCH / f"{lab}.launch.yaml",
                                 {"hub_address": "hub.example.org", "profile": "/etc/nh/p.xml"})

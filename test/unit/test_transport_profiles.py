@@ -195,7 +195,6 @@ def test_lab_environment_points_at_the_profile_and_drops_overrides(tmp_path):
     assert env["FASTDDS_DEFAULT_PROFILES_FILE"] == str((tmp_path / "padova.xml").resolve())
     assert env["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "SYSTEM_DEFAULT"
     assert env["RMW_IMPLEMENTATION"] == "rmw_fastrtps_cpp"
-    assert env["RMW_FASTRTPS_PUBLICATION_MODE"] == "ASYNCHRONOUS"
     assert "ROS_DISCOVERY_SERVER" not in env and "ROS_LOCALHOST_ONLY" not in env
     assert env["KEEP"] == "x"
     assert Path(env["OPENSSL_CONF"]).is_file()
