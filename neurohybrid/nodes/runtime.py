@@ -182,4 +182,5 @@ def run(make_node: Callable[[], Node], args: list[str] | None = None) -> int:
                 shutdown()
             node.destroy_node()
         rclpy.try_shutdown()
+        STOP.settle()
     return code

@@ -79,6 +79,20 @@ class StopRequest:
             for wake in self._wakers:
                 wake()
 
+    def settle(self) -> None:
+        """The process has shut down and is about to exit: from now on SIGINT/SIGTERM are ignored.
+
+        Python's finalization restores the default action of every signal it handles (not of
+        ignored ones), so a launcher's forwarded or escalated signal arriving while the
+        interpreter exits killed a node that had stopped cleanly (exit code -2 under ``ros2
+        launch``, seen after a stop that a blocked Fast DDS send had made last ~5 s).
+        """
+        if not self._installed:
+            return
+        signal.set_wakeup_fd(-1)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+
     def _on_signal(self, signum: int, frame: object) -> None:
         # Runs in the main thread between two bytecodes; the waker thread has usually been first.
         if self.signum is None:
