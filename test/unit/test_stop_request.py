@@ -5,12 +5,13 @@ import subprocess
 import sys
 
 PROGRAM = """
-import os, signal, sys
+import os, signal, sys, time
 from neurohybrid.nodes.stop import STOP
 STOP.install()
 os.kill(os.getpid(), signal.SIGINT)
-while not STOP.requested:
-    signal.sigtimedwait([], 0.01) if hasattr(signal, "sigtimedwait") else None
+deadline = time.monotonic() + 10.0
+while not STOP.requested and time.monotonic() < deadline:  # the waker thread records it
+    time.sleep(0.01)
 print("stop", STOP.signal_name, flush=True)
 STOP.settle()
 os.kill(os.getpid(), signal.SIGINT)
